@@ -1,0 +1,45 @@
+#!/usr/bin/env bash
+# The whole test run from a fresh machine: toolchain, dependencies, Redis, the S3 server, then
+# format, lint, typecheck, the compose file check and every test tier.
+#   infra/test.sh             everything
+#   infra/test.sh <vitest args> passes them to vitest (e.g. `infra/test.sh --project unit`)
+set -euo pipefail
+cd "$(dirname "$0")/.."
+# shellcheck source=infra/bootstrap.sh
+source infra/bootstrap.sh
+
+say() { printf '[test] %s\n' "$*" >&2; }
+
+export REDIS_URL=${REDIS_URL:-redis://127.0.0.1:6379}
+if ! redis-cli -u "$REDIS_URL" ping >/dev/null 2>&1; then
+  if [ "$REDIS_URL" = redis://127.0.0.1:6379 ]; then
+    command -v redis-server >/dev/null || { say "installing redis-server"; apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq redis-server >&2; }
+    say "starting redis-server on 127.0.0.1:6379"
+    redis-server --daemonize yes --bind 127.0.0.1 --port 6379 --save "" --appendonly no >&2
+    for _ in $(seq 50); do redis-cli ping >/dev/null 2>&1 && break; sleep 0.1; done
+  fi
+  redis-cli -u "$REDIS_URL" ping >/dev/null || { say "Redis does not answer at $REDIS_URL"; exit 1; }
+fi
+say "redis answers at $REDIS_URL"
+
+if [ -z "${S3_ENDPOINT:-}" ]; then
+  infra/s3/install.sh >&2
+  eval "$(infra/s3/rgw.sh start)"
+  export S3_ENDPOINT AWS_ACCESS_KEY_ID AWS_SECRET_ACCESS_KEY AWS_REGION S3_FORCE_PATH_STYLE
+fi
+say "S3 server at $S3_ENDPOINT"
+
+if [ $# -gt 0 ]; then
+  exec pnpm vitest run "$@"
+fi
+
+say "format";    pnpm format:check
+say "lint";      pnpm lint
+say "typecheck"; pnpm typecheck
+if command -v docker-compose >/dev/null; then
+  say "docker-compose.yml"; docker-compose -f docker-compose.yml config --quiet
+else
+  say "docker-compose not installed: compose file check skipped (apt-get install docker-compose)"
+fi
+say "tests"
+pnpm test

@@ -1,0 +1,58 @@
+import { z } from "zod";
+
+const positiveInt = z.coerce.number().int().positive();
+const bool = z.enum(["true", "false", "1", "0"]).transform((v) => v === "true" || v === "1");
+
+/**
+ * Every environment variable Tessera reads, with its default and why it exists. Parsed once at
+ * start-up; a bad value stops the process with the variable's name. docs/configuration.md is
+ * generated from the `describe` texts (see configuration-doc.ts).
+ */
+export const envSchema = z.object({
+  GEMINI_API_KEY: z
+    .string()
+    .min(1)
+    .optional()
+    .describe("Key for the Gemini API; required unless GOOGLE_GEMINI_BASE_URL points at the emulator"),
+  GOOGLE_GEMINI_BASE_URL: z
+    .url()
+    .optional()
+    .describe("Gemini endpoint; the SDK's own variable, set to the emulator's URL in tests and the demo"),
+  GEMINI_MODEL: z.string().min(1).default("gemini-2.5-flash").describe("Model used when a run names none"),
+  GEMINI_TIMEOUT_MS: positiveInt
+    .default(120_000)
+    .describe("Abort a generateContent call after this long; large images can take a minute"),
+  REDIS_URL: z
+    .string()
+    .regex(/^rediss?:\/\//, "must start with redis:// or rediss://")
+    .default("redis://127.0.0.1:6379")
+    .describe("Redis holding the queue and run state; needs maxmemory-policy noeviction"),
+  TESSERA_PREFIX: z
+    .string()
+    .regex(/^[A-Za-z0-9_.-]+$/, "letters, digits, _ . - only")
+    .default("tessera")
+    .describe("Namespace of every Redis key and BullMQ queue, so several deployments share one Redis"),
+  TESSERA_CONCURRENCY: positiveInt
+    .max(256)
+    .default(4)
+    .describe("Images a worker process annotates at once; Gemini latency, not CPU, is the limit"),
+  TESSERA_ATTEMPTS: positiveInt.max(50).default(5).describe("Attempts per image for transient failures"),
+  TESSERA_MAX_IMAGE_BYTES: positiveInt
+    .default(15 * 1024 * 1024)
+    .describe("Largest image sent inline: base64 grows it by 4/3 and a request must stay under 20 MB"),
+  S3_ENDPOINT: z.url().optional().describe("S3-compatible endpoint (MinIO, RGW); unset means AWS S3"),
+  S3_FORCE_PATH_STYLE: bool
+    .optional()
+    .describe("Path-style S3 addressing; defaults to true when S3_ENDPOINT is set (most non-AWS servers)"),
+  AWS_REGION: z.string().min(1).default("us-east-1").describe("S3 region; S3-compatible servers accept any"),
+  AWS_ACCESS_KEY_ID: z.string().min(1).optional().describe("S3 credentials; unset uses the AWS default chain"),
+  AWS_SECRET_ACCESS_KEY: z.string().min(1).optional().describe("S3 secret, paired with AWS_ACCESS_KEY_ID"),
+  AWS_SESSION_TOKEN: z.string().min(1).optional().describe("Temporary S3 credentials' session token"),
+  LOG_LEVEL: z
+    .enum(["debug", "info", "warn", "error"])
+    .default("info")
+    .describe("Least severe log line printed (JSON lines on stderr)"),
+});
+
+export type Env = z.infer<typeof envSchema>;
+export type EnvName = keyof Env;

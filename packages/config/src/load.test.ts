@@ -1,0 +1,70 @@
+import { describe, expect, it } from "vitest";
+import { ConfigError, loadConfig } from "./load.ts";
+import { renderConfigurationTable } from "./configuration-doc.ts";
+
+describe("loadConfig", () => {
+  it("applies defaults", () => {
+    const { env, s3 } = loadConfig({});
+    expect(env.GEMINI_MODEL).toBe("gemini-2.5-flash");
+    expect(env.REDIS_URL).toBe("redis://127.0.0.1:6379");
+    expect(env.TESSERA_CONCURRENCY).toBe(4);
+    expect(s3).toEqual({ region: "us-east-1", forcePathStyle: false });
+  });
+
+  it("names the bad variable and its value", () => {
+    expect(() => loadConfig({ TESSERA_CONCURRENCY: "lots" })).toThrowError(/TESSERA_CONCURRENCY.*"lots"/);
+    expect(() => loadConfig({ REDIS_URL: "localhost:6379" })).toThrowError(/REDIS_URL: must start with/);
+  });
+
+  it("never echoes a secret", () => {
+    try {
+      loadConfig({ GEMINI_API_KEY: "", AWS_SECRET_ACCESS_KEY: "s3cr3t" });
+      expect.unreachable();
+    } catch (err) {
+      expect(err).toBeInstanceOf(ConfigError);
+      expect(String(err)).not.toContain("s3cr3t");
+      expect(String(err)).toContain("AWS_ACCESS_KEY_ID and AWS_SECRET_ACCESS_KEY");
+    }
+    try {
+      loadConfig({ GOOGLE_GEMINI_BASE_URL: "not a url", AWS_SESSION_TOKEN: "" });
+      expect.unreachable();
+    } catch (err) {
+      expect(String(err)).toContain("GOOGLE_GEMINI_BASE_URL");
+    }
+  });
+
+  it("treats empty strings as unset and lets overrides win", () => {
+    const { env } = loadConfig({ GEMINI_MODEL: "", TESSERA_CONCURRENCY: "2" }, { TESSERA_CONCURRENCY: "9" });
+    expect(env.GEMINI_MODEL).toBe("gemini-2.5-flash");
+    expect(env.TESSERA_CONCURRENCY).toBe(9);
+  });
+
+  it("turns path-style on for custom S3 endpoints and carries credentials", () => {
+    const { s3 } = loadConfig({
+      S3_ENDPOINT: "http://127.0.0.1:7480",
+      AWS_ACCESS_KEY_ID: "a",
+      AWS_SECRET_ACCESS_KEY: "b",
+    });
+    expect(s3).toEqual({
+      endpoint: "http://127.0.0.1:7480",
+      region: "us-east-1",
+      forcePathStyle: true,
+      credentials: { accessKeyId: "a", secretAccessKey: "b" },
+    });
+    expect(loadConfig({ S3_ENDPOINT: "http://x:1", S3_FORCE_PATH_STYLE: "false" }).s3.forcePathStyle).toBe(false);
+  });
+
+  it("documents every variable", () => {
+    const table = renderConfigurationTable();
+    expect(table).toContain("| `TESSERA_CONCURRENCY` | `4` |");
+    expect(table).toContain("| `GEMINI_API_KEY` | (unset) |");
+  });
+});
+
+describe("docs/configuration.md", () => {
+  it("holds the current table (regenerate it from renderConfigurationTable)", async () => {
+    const { readFile } = await import("node:fs/promises");
+    const doc = await readFile(new URL("../../../docs/configuration.md", import.meta.url), "utf8");
+    expect(doc).toContain(renderConfigurationTable());
+  });
+});

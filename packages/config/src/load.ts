@@ -1,0 +1,67 @@
+import { z } from "zod";
+import { envSchema, type Env } from "./env.ts";
+
+export class ConfigError extends Error {
+  constructor(message: string) {
+    super(message);
+    this.name = "ConfigError";
+  }
+}
+
+export interface S3Settings {
+  endpoint?: string;
+  region: string;
+  forcePathStyle: boolean;
+  credentials?: { accessKeyId: string; secretAccessKey: string; sessionToken?: string };
+}
+
+export interface Config {
+  env: Env;
+  s3: S3Settings;
+}
+
+const SECRET = /KEY|SECRET|TOKEN/;
+
+/**
+ * Parses the environment (plus CLI overrides, which win) once. Empty strings count as unset, as
+ * shells and compose files often produce them. The error names every bad variable and never
+ * echoes a secret's value.
+ */
+export function loadConfig(
+  source: Record<string, string | undefined> = process.env,
+  overrides: Partial<Record<keyof Env, string | undefined>> = {},
+): Config {
+  const raw: Record<string, string> = {};
+  for (const name of Object.keys(envSchema.shape)) {
+    const value = overrides[name as keyof Env] ?? source[name];
+    if (value !== undefined && value !== "") raw[name] = value;
+  }
+  const parsed = envSchema.safeParse(raw);
+  if (!parsed.success) throw new ConfigError(describeIssues(parsed.error, raw));
+  const env = parsed.data;
+  if ((env.AWS_ACCESS_KEY_ID === undefined) !== (env.AWS_SECRET_ACCESS_KEY === undefined)) {
+    throw new ConfigError(
+      "Invalid configuration: AWS_ACCESS_KEY_ID and AWS_SECRET_ACCESS_KEY must be set together",
+    );
+  }
+  const s3: S3Settings = {
+    region: env.AWS_REGION,
+    forcePathStyle: env.S3_FORCE_PATH_STYLE ?? env.S3_ENDPOINT !== undefined,
+  };
+  if (env.S3_ENDPOINT !== undefined) s3.endpoint = env.S3_ENDPOINT;
+  if (env.AWS_ACCESS_KEY_ID !== undefined && env.AWS_SECRET_ACCESS_KEY !== undefined) {
+    s3.credentials = { accessKeyId: env.AWS_ACCESS_KEY_ID, secretAccessKey: env.AWS_SECRET_ACCESS_KEY };
+    if (env.AWS_SESSION_TOKEN !== undefined) s3.credentials.sessionToken = env.AWS_SESSION_TOKEN;
+  }
+  return { env, s3 };
+}
+
+function describeIssues(error: z.ZodError, raw: Record<string, string>): string {
+  const lines = error.issues.map((issue) => {
+    const name = String(issue.path[0] ?? "?");
+    const value = raw[name];
+    const shown = value === undefined ? "" : SECRET.test(name) ? " (value hidden)" : ` (got ${JSON.stringify(value)})`;
+    return `  ${name}: ${issue.message}${shown}`;
+  });
+  return `Invalid configuration:\n${lines.join("\n")}`;
+}

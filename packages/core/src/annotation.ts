@@ -1,0 +1,43 @@
+import { z } from "zod";
+import { taskSchema } from "./run.ts";
+
+/** Bumped on any change a consumer could notice; readers branch on it. */
+export const ANNOTATION_SCHEMA_VERSION = 1;
+
+export const usageSchema = z.object({
+  promptTokens: z.number().int().nonnegative(),
+  outputTokens: z.number().int().nonnegative(),
+  imageTokens: z.number().int().nonnegative(),
+  thoughtsTokens: z.number().int().nonnegative(),
+  totalTokens: z.number().int().nonnegative(),
+});
+export type Usage = z.infer<typeof usageSchema>;
+
+export const captionResultSchema = z.object({ caption: z.string() });
+
+export const annotationSchema = z
+  .object({
+    schemaVersion: z.literal(ANNOTATION_SCHEMA_VERSION),
+    runId: z.string(),
+    task: taskSchema,
+    model: z.string().describe("The model Tessera asked for"),
+    modelVersion: z.string().optional().describe("The model version Gemini says answered"),
+    responseId: z.string().optional(),
+    source: z.object({
+      uri: z.string().describe("Where the image lives, e.g. s3://bucket/key"),
+      key: z.string().describe("Key relative to the run's source location"),
+      etag: z.string(),
+      mime: z.string(),
+      width: z.number().int().positive().describe("Display width in pixels (after EXIF orientation)"),
+      height: z.number().int().positive().describe("Display height in pixels (after EXIF orientation)"),
+      bytes: z.number().int().nonnegative(),
+    }),
+    result: captionResultSchema,
+    usage: usageSchema,
+    finishReason: z.string().optional(),
+    warnings: z.array(z.string()),
+    startedAt: z.iso.datetime(),
+    completedAt: z.iso.datetime(),
+  })
+  .describe("One Tessera annotation of one source image");
+export type Annotation = z.infer<typeof annotationSchema>;

@@ -1,0 +1,39 @@
+import { randomBytes } from "node:crypto";
+import { z } from "zod";
+
+export const TASKS = ["caption"] as const;
+export const taskSchema = z.enum(TASKS);
+export type Task = z.infer<typeof taskSchema>;
+
+export const RUN_STATUSES = ["scanning", "running", "finalizing", "completed", "failed", "cancelled"] as const;
+export const runStatusSchema = z.enum(RUN_STATUSES);
+export type RunStatus = z.infer<typeof runStatusSchema>;
+
+/** What a run was asked to do; stored once in Redis and in run.json, read by every worker. */
+export const runConfigSchema = z.object({
+  runId: z.string().regex(/^[A-Za-z0-9_-]{1,64}$/),
+  task: taskSchema,
+  model: z.string().min(1),
+  prompt: z.string().min(1),
+  source: z.string().min(1),
+  out: z.string().min(1),
+  createdAt: z.iso.datetime(),
+});
+export type RunConfig = z.infer<typeof runConfigSchema>;
+
+/**
+ * Sortable by creation time and unique without coordination: a UTC timestamp plus random bits.
+ * Humans type run ids into `tessera status`, so keep them short and free of separators that
+ * shells or S3 consoles treat specially.
+ */
+export function newRunId(now: Date = new Date()): string {
+  const stamp = now
+    .toISOString()
+    .replace(/[-:]/g, "")
+    .replace(/\.\d+Z$/, "Z")
+    .replace("T", "-");
+  return `${stamp}-${randomBytes(3).toString("hex")}`;
+}
+
+export const DEFAULT_CAPTION_PROMPT =
+  "Write one concise, factual caption for this image: the main subject, the setting and notable colours.";

@@ -1,0 +1,99 @@
+import type { GenerateContentResponse, GoogleGenAI } from "@google/genai";
+import { TesseraError, type Usage } from "@tessera/core";
+import { classifyGeminiError } from "./errors.ts";
+
+export interface ImagePart {
+  mimeType: string;
+  data: Buffer;
+}
+
+export interface GenerateRequest {
+  model: string;
+  images: ImagePart[];
+  prompt: string;
+  maxOutputTokens?: number;
+  signal?: AbortSignal;
+}
+
+export interface GenerateResult {
+  text: string;
+  usage: Usage;
+  finishReason: string | undefined;
+  modelVersion: string | undefined;
+  responseId: string | undefined;
+}
+
+const BLOCKING_FINISH = new Set(["SAFETY", "PROHIBITED_CONTENT", "IMAGE_SAFETY", "BLOCKLIST", "SPII", "RECITATION"]);
+
+/** Token counts from usageMetadata; image tokens come from the per-modality breakdown. */
+export function usageFrom(response: GenerateContentResponse): Usage {
+  const meta = response.usageMetadata;
+  const imageTokens = (meta?.promptTokensDetails ?? [])
+    .filter((d) => d.modality === "IMAGE")
+    .reduce((sum, d) => sum + (d.tokenCount ?? 0), 0);
+  return {
+    promptTokens: meta?.promptTokenCount ?? 0,
+    outputTokens: meta?.candidatesTokenCount ?? 0,
+    imageTokens,
+    thoughtsTokens: meta?.thoughtsTokenCount ?? 0,
+    totalTokens: meta?.totalTokenCount ?? 0,
+  };
+}
+
+/**
+ * Reads the answer text, refusing blocked answers. Reasoning parts (`thought: true`) are not
+ * the answer and are left out.
+ */
+export function answerFrom(response: GenerateContentResponse): { text: string; finishReason: string | undefined } {
+  const blockReason = response.promptFeedback?.blockReason;
+  if (blockReason) throw new TesseraError("blocked", `prompt blocked: ${blockReason}`);
+  const candidate = response.candidates?.[0];
+  const finishReason = candidate?.finishReason;
+  if (finishReason && BLOCKING_FINISH.has(finishReason)) {
+    throw new TesseraError("blocked", `answer blocked: finishReason ${finishReason}`);
+  }
+  const text = (candidate?.content?.parts ?? [])
+    .filter((p) => p.thought !== true && typeof p.text === "string")
+    .map((p) => p.text)
+    .join("");
+  if (text.trim() === "") {
+    throw new TesseraError("unparseable", `empty answer (finishReason ${finishReason ?? "none"})`);
+  }
+  return { text, finishReason };
+}
+
+/**
+ * One generateContent call with the images inline, each before the text prompt as the guide
+ * advises.
+ */
+export async function generate(client: GoogleGenAI, request: GenerateRequest): Promise<GenerateResult> {
+  let response: GenerateContentResponse;
+  try {
+    response = await client.models.generateContent({
+      model: request.model,
+      contents: [
+        {
+          role: "user",
+          parts: [
+            ...request.images.map((img) => ({ inlineData: { mimeType: img.mimeType, data: img.data.toString("base64") } })),
+            { text: request.prompt },
+          ],
+        },
+      ],
+      config: {
+        ...(request.maxOutputTokens === undefined ? {} : { maxOutputTokens: request.maxOutputTokens }),
+        ...(request.signal === undefined ? {} : { abortSignal: request.signal }),
+      },
+    });
+  } catch (err) {
+    throw classifyGeminiError(err);
+  }
+  const { text, finishReason } = answerFrom(response);
+  return {
+    text,
+    finishReason,
+    usage: usageFrom(response),
+    modelVersion: response.modelVersion,
+    responseId: response.responseId,
+  };
+}

@@ -1,0 +1,4 @@
+export * from "./sniff.ts";
+export * from "./tokens.ts";
+export * from "./inspect.ts";
+export * from "./sharp-settings.ts";

@@ -1,0 +1,59 @@
+import { UnrecoverableError, Worker, type Job } from "bullmq";
+import type { Redis } from "ioredis";
+import { InvalidPayloadError, jobsOfQueue, parsePayload, type JobName, type JobPayload, type QueueName } from "./catalog.ts";
+import { bullPrefix } from "./keys.ts";
+
+export type Handler<N extends JobName> = (payload: JobPayload<N>, job: Job) => Promise<void>;
+export type Handlers = { [N in JobName]: Handler<N> };
+
+export interface ConsumerOptions {
+  connection: Redis;
+  prefix: string;
+  queue: QueueName;
+  handlers: Partial<Handlers>;
+  concurrency: number;
+  /** Longer than the slowest Gemini call we allow, so a busy job is not declared stalled. */
+  lockDurationMs?: number;
+}
+
+export class MissingHandlerError extends Error {
+  constructor(queue: string, names: string[]) {
+    super(`refusing to start a worker on queue "${queue}": no handler for job(s) ${names.join(", ")}`);
+    this.name = "MissingHandlerError";
+  }
+}
+
+/**
+ * A BullMQ worker for one queue. It refuses to start unless every job name the catalog routes to
+ * that queue has a handler, and validates each payload before the handler sees it (a payload
+ * that does not parse will never parse: no retry).
+ */
+export function createConsumer(options: ConsumerOptions): Worker {
+  const names = jobsOfQueue(options.queue);
+  const missing = names.filter((name) => options.handlers[name] === undefined);
+  if (missing.length > 0) throw new MissingHandlerError(options.queue, missing);
+
+  return new Worker(
+    options.queue,
+    async (job: Job) => {
+      const name = job.name as JobName;
+      if (!names.includes(name)) throw new UnrecoverableError(`job name "${job.name}" is not in the catalog for queue ${options.queue}`);
+      let payload: JobPayload<typeof name>;
+      try {
+        payload = parsePayload(name, job.data);
+      } catch (err) {
+        if (err instanceof InvalidPayloadError) throw new UnrecoverableError(err.message);
+        throw err;
+      }
+      const handler = options.handlers[name] as Handler<typeof name>;
+      await handler(payload, job);
+    },
+    {
+      connection: options.connection,
+      prefix: bullPrefix(options.prefix),
+      concurrency: options.concurrency,
+      lockDuration: options.lockDurationMs ?? 180_000,
+      autorun: false,
+    },
+  );
+}

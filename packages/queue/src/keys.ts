@@ -1,0 +1,32 @@
+/**
+ * Every Redis key Tessera owns, in one place: docs/redis.md documents exactly these and
+ * back-office tools read them, so changing one is a contract change (bump REDIS_CONTRACT_VERSION).
+ */
+export const REDIS_CONTRACT_VERSION = 1;
+
+export interface Keys {
+  prefix: string;
+  /** Sorted set of run ids scored by creation time (ms since epoch). */
+  runs: string;
+  /** Hash: a run's configuration, status, counters and timings. */
+  run(runId: string): string;
+  /** Hash: source key -> manifest line (JSON) once the object's outcome is final. */
+  items(runId: string): string;
+  /** Stream: status changes and errors of a run, capped. */
+  events(runId: string): string;
+}
+
+export function redisKeys(prefix: string): Keys {
+  return {
+    prefix,
+    runs: `${prefix}:runs`,
+    run: (runId) => `${prefix}:run:${runId}`,
+    items: (runId) => `${prefix}:run:${runId}:items`,
+    events: (runId) => `${prefix}:run:${runId}:events`,
+  };
+}
+
+/** BullMQ keys live under their own prefix so a `SCAN tessera:run:*` never wades through queue internals. */
+export function bullPrefix(prefix: string): string {
+  return `${prefix}:bull`;
+}

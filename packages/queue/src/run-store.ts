@@ -1,0 +1,209 @@
+import type { Redis } from "ioredis";
+import { z } from "zod";
+import { manifestLineSchema, runConfigSchema, runStatusSchema, type ManifestLine, type RunConfig, type RunStatus } from "@tessera/core";
+import { REDIS_CONTRACT_VERSION, redisKeys, type Keys } from "./keys.ts";
+
+/** Events kept per run: enough for a dashboard's recent history, bounded for million-image runs. */
+const EVENTS_MAXLEN = 1_000;
+
+const count = z.coerce.number().int().nonnegative().default(0);
+
+export const runStateSchema = runConfigSchema.extend({
+  v: z.coerce.number().int(),
+  status: runStatusSchema,
+  statusReason: z.string().optional(),
+  scanned: z.enum(["0", "1"]).transform((v) => v === "1"),
+  objects: count,
+  images: count,
+  skipped: count,
+  done: count,
+  failed: count,
+  blocked: count,
+  tokens_prompt: count,
+  tokens_output: count,
+  tokens_image: count,
+  scannedAt: z.string().optional(),
+  processedAt: z.string().optional(),
+  finishedAt: z.string().optional(),
+});
+export type RunState = z.infer<typeof runStateSchema>;
+
+// Shared by recordItem and markScanned: whichever sees the last outcome moves the run to
+// "finalizing" exactly once and tells its caller to enqueue the finalize job.
+const MAYBE_FINISH = `
+local function maybeFinish(run, events, now, maxlen)
+  local h = redis.call('HMGET', run, 'scanned', 'images', 'done', 'failed', 'blocked', 'status')
+  if h[1] == '1' and h[6] == 'running' and (tonumber(h[3]) + tonumber(h[4]) + tonumber(h[5])) >= tonumber(h[2]) then
+    redis.call('HSET', run, 'status', 'finalizing', 'processedAt', now)
+    redis.call('XADD', events, 'MAXLEN', '~', maxlen, '*', 'type', 'status', 'status', 'finalizing', 'at', now)
+    return 1
+  end
+  return 0
+end
+`;
+
+// KEYS: run, items, events. ARGV: key, line, status, prompt, output, image, now, maxlen, message.
+// Returns -1 when the key already had an outcome (a retried or duplicated job), else 1 if this
+// outcome completed the run, else 0.
+const RECORD_ITEM = `${MAYBE_FINISH}
+if redis.call('EXISTS', KEYS[1]) == 0 then return -2 end
+if redis.call('HSETNX', KEYS[2], ARGV[1], ARGV[2]) == 0 then return -1 end
+redis.call('HINCRBY', KEYS[1], ARGV[3], 1)
+if ARGV[3] == 'skipped' then redis.call('HINCRBY', KEYS[1], 'objects', 1) end
+if tonumber(ARGV[4]) > 0 then redis.call('HINCRBY', KEYS[1], 'tokens_prompt', ARGV[4]) end
+if tonumber(ARGV[5]) > 0 then redis.call('HINCRBY', KEYS[1], 'tokens_output', ARGV[5]) end
+if tonumber(ARGV[6]) > 0 then redis.call('HINCRBY', KEYS[1], 'tokens_image', ARGV[6]) end
+if ARGV[3] == 'failed' or ARGV[3] == 'blocked' then
+  redis.call('XADD', KEYS[3], 'MAXLEN', '~', ARGV[8], '*', 'type', 'item', 'status', ARGV[3], 'key', ARGV[1], 'message', ARGV[9], 'at', ARGV[7])
+end
+return maybeFinish(KEYS[1], KEYS[3], ARGV[7], ARGV[8])
+`;
+
+// KEYS: run, events. ARGV: images, objects, now, maxlen.
+const MARK_SCANNED = `${MAYBE_FINISH}
+if redis.call('HGET', KEYS[1], 'status') ~= 'scanning' then return -1 end
+redis.call('HSET', KEYS[1], 'scanned', '1', 'images', ARGV[1], 'scannedAt', ARGV[3], 'status', 'running')
+redis.call('HINCRBY', KEYS[1], 'objects', ARGV[2])
+redis.call('XADD', KEYS[2], 'MAXLEN', '~', ARGV[4], '*', 'type', 'status', 'status', 'running', 'images', ARGV[1], 'at', ARGV[3])
+return maybeFinish(KEYS[1], KEYS[2], ARGV[3], ARGV[4])
+`;
+
+export class RunNotFoundError extends Error {
+  constructor(runId: string) {
+    super(`no run "${runId}" in Redis (see \`tessera status\` for the known runs)`);
+    this.name = "RunNotFoundError";
+  }
+}
+
+/**
+ * Run state in Redis: the contract that the CLI, workers and back-office dashboards share
+ * (docs/redis.md). Counters change only inside Lua scripts, so they always agree with the
+ * items hash that the manifest is written from.
+ */
+export class RunStore {
+  readonly keys: Keys;
+  readonly #redis: Redis;
+
+  constructor(redis: Redis, prefix: string) {
+    this.#redis = redis;
+    this.keys = redisKeys(prefix);
+  }
+
+  async create(config: RunConfig): Promise<void> {
+    const key = this.keys.run(config.runId);
+    const created = await this.#redis.hsetnx(key, "runId", config.runId);
+    if (created === 0) throw new Error(`run ${config.runId} already exists`);
+    await this.#redis
+      .multi()
+      .hset(key, {
+        ...runConfigSchema.parse(config),
+        v: REDIS_CONTRACT_VERSION,
+        status: "scanning" satisfies RunStatus,
+        scanned: "0",
+        objects: 0,
+        images: 0,
+        skipped: 0,
+        done: 0,
+        failed: 0,
+        blocked: 0,
+        tokens_prompt: 0,
+        tokens_output: 0,
+        tokens_image: 0,
+      })
+      .zadd(this.keys.runs, Date.parse(config.createdAt), config.runId)
+      .xadd(this.keys.events(config.runId), "MAXLEN", "~", EVENTS_MAXLEN, "*", "type", "status", "status", "scanning", "at", config.createdAt)
+      .exec();
+  }
+
+  async get(runId: string): Promise<RunState | undefined> {
+    const hash = await this.#redis.hgetall(this.keys.run(runId));
+    if (Object.keys(hash).length === 0) return undefined;
+    return runStateSchema.parse(hash);
+  }
+
+  async require(runId: string): Promise<RunState> {
+    const run = await this.get(runId);
+    if (!run) throw new RunNotFoundError(runId);
+    return run;
+  }
+
+  async config(runId: string): Promise<RunConfig> {
+    const run = await this.require(runId);
+    return runConfigSchema.parse(run);
+  }
+
+  /** Newest first. */
+  async list(limit = 20): Promise<string[]> {
+    return this.#redis.zrevrange(this.keys.runs, 0, limit - 1);
+  }
+
+  /**
+   * Records the final outcome of one source object. Returns "duplicate" when it already had one
+   * (the first outcome wins; counters are untouched), "completed-run" when this was the last
+   * outstanding image of a fully scanned run.
+   */
+  async recordItem(runId: string, line: ManifestLine): Promise<"recorded" | "duplicate" | "completed-run"> {
+    const valid = manifestLineSchema.parse(line);
+    const result = (await this.#redis.eval(
+      RECORD_ITEM,
+      3,
+      this.keys.run(runId),
+      this.keys.items(runId),
+      this.keys.events(runId),
+      valid.key,
+      JSON.stringify(valid),
+      valid.status,
+      valid.tokens?.prompt ?? 0,
+      valid.tokens?.output ?? 0,
+      valid.tokens?.image ?? 0,
+      valid.at,
+      EVENTS_MAXLEN,
+      valid.error?.message ?? "",
+    )) as number;
+    if (result === -2) throw new RunNotFoundError(runId);
+    return result === -1 ? "duplicate" : result === 1 ? "completed-run" : "recorded";
+  }
+
+  async itemOutcome(runId: string, key: string): Promise<ManifestLine | undefined> {
+    const raw = await this.#redis.hget(this.keys.items(runId), key);
+    return raw === null ? undefined : manifestLineSchema.parse(JSON.parse(raw));
+  }
+
+  /** Called once listing has finished; `objects` counts the images enqueued (skips count themselves). */
+  async markScanned(runId: string, images: number, now = new Date()): Promise<"running" | "completed-run"> {
+    const result = (await this.#redis.eval(
+      MARK_SCANNED,
+      2,
+      this.keys.run(runId),
+      this.keys.events(runId),
+      images,
+      images,
+      now.toISOString(),
+      EVENTS_MAXLEN,
+    )) as number;
+    if (result === -1) throw new Error(`run ${runId} is not scanning`);
+    return result === 1 ? "completed-run" : "running";
+  }
+
+  async setStatus(runId: string, status: RunStatus, reason?: string, now = new Date()): Promise<void> {
+    const at = now.toISOString();
+    const fields: Record<string, string> = { status };
+    if (reason !== undefined) fields.statusReason = reason;
+    if (status === "completed" || status === "failed" || status === "cancelled") fields.finishedAt = at;
+    await this.#redis
+      .multi()
+      .hset(this.keys.run(runId), fields)
+      .xadd(this.keys.events(runId), "MAXLEN", "~", EVENTS_MAXLEN, "*", "type", "status", "status", status, "at", at, ...(reason ? ["reason", reason] : []))
+      .exec();
+  }
+
+  /** Every recorded outcome, streamed in pages so a million-line manifest never sits in one reply. */
+  async *items(runId: string): AsyncGenerator<ManifestLine> {
+    let cursor = "0";
+    do {
+      const [next, flat] = await this.#redis.hscan(this.keys.items(runId), cursor, "COUNT", 1000);
+      cursor = next;
+      for (let i = 1; i < flat.length; i += 2) yield manifestLineSchema.parse(JSON.parse(flat[i]!));
+    } while (cursor !== "0");
+  }
+}

@@ -1,0 +1,19 @@
+export type { ObjectInfo, PutOptions, PutStreamOptions, ListOptions, GetOptions, CheckAccessOptions, Storage, S3Config } from "./types.ts";
+export type { Location, S3Location, FileLocation } from "./location.ts";
+export { parseLocation, formatLocation, joinKey, isUnder } from "./location.ts";
+export { compareKeys } from "./keys.ts";
+export { openStorage } from "./open-storage.ts";
+export { FileStorage } from "./file-storage.ts";
+export { S3Storage } from "./s3-storage.ts";
+export { s3Client, closeS3Clients } from "./s3-client.ts";
+export {
+  StorageError,
+  StorageUriError,
+  InvalidKeyError,
+  LocationNotFoundError,
+  ObjectNotFoundError,
+  PreconditionFailedError,
+  AccessDeniedError,
+  ObjectTooLargeError,
+} from "./errors.ts";
+export type { StorageErrorCode } from "./errors.ts";

@@ -1,0 +1,3 @@
+export * from "./redis.ts";
+export * from "./images.ts";
+export * from "./s3.ts";

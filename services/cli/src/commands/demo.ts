@@ -1,0 +1,91 @@
+import { readFile, rm } from "node:fs/promises";
+import { resolve } from "node:path";
+import { pathToFileURL } from "node:url";
+import type { Command } from "commander";
+import { annotationSchema, UsageError } from "@tessera/core";
+import { startEmulator } from "@tessera/gemini-emulator";
+import { startRun } from "@tessera/ingest";
+import { startWorker } from "@tessera/worker";
+import { configFrom, geminiClientFor, openContext, type CommonFlags } from "../context.ts";
+import { writeDemoImages } from "../demo-images.ts";
+import { redisAnswers, startLocalRedis } from "../local-redis.ts";
+import { summaryText } from "../progress.ts";
+import { waitForRun } from "../wait.ts";
+
+interface DemoFlags extends CommonFlags {
+  dir: string;
+}
+
+export function registerDemo(program: Command, common: (cmd: Command) => Command): void {
+  common(
+    program
+      .command("demo")
+      .description("caption sample images end to end: emulator, worker and a file:// run, all in this process")
+      .option("--dir <path>", "where the sample images and annotations are written", "tessera-demo"),
+  ).action(async (flags: DemoFlags) => {
+    const dir = resolve(flags.dir);
+    const base = configFrom(flags);
+    let redisUrl = base.env.REDIS_URL;
+    let localRedis: Awaited<ReturnType<typeof startLocalRedis>> | undefined;
+    if (!(await redisAnswers(redisUrl))) {
+      console.error(`Redis does not answer at ${redisUrl}; starting a throwaway redis-server for the demo...`);
+      try {
+        localRedis = await startLocalRedis();
+      } catch (err) {
+        throw new UsageError(
+          `no Redis: ${redisUrl} does not answer and ${(err as Error).message}. ` +
+            "Install and start Redis (apt-get install redis-server) or set REDIS_URL.",
+        );
+      }
+      redisUrl = localRedis.url;
+    }
+
+    const emulator = await startEmulator({ port: 0 });
+    const config = configFrom(
+      { ...flags, redisUrl, prefix: flags.prefix ?? "tessera-demo", logLevel: flags.logLevel ?? "warn" },
+      { GOOGLE_GEMINI_BASE_URL: emulator.url, GEMINI_API_KEY: "tessera-demo" },
+    );
+    const ctx = await openContext(config, "worker");
+    const worker = await startWorker(
+      {
+        runs: ctx.runs,
+        producer: ctx.producer,
+        gemini: geminiClientFor(config),
+        storage: ctx.storage,
+        log: ctx.log,
+        maxImageBytes: config.env.TESSERA_MAX_IMAGE_BYTES,
+        now: () => new Date(),
+      },
+      { connection: ctx.redis, prefix: config.env.TESSERA_PREFIX, concurrency: config.env.TESSERA_CONCURRENCY },
+    );
+    try {
+      const images = resolve(dir, "images");
+      const out = resolve(dir, "annotations");
+      await rm(images, { recursive: true, force: true });
+      const written = await writeDemoImages(images);
+      console.error(`wrote ${written} sample files to ${images}`);
+      console.error(`Gemini emulator at ${emulator.url}; Redis at ${redisUrl}`);
+      const source = pathToFileURL(images).href;
+      const target = pathToFileURL(out).href;
+      const started = await startRun(
+        { runs: ctx.runs, producer: ctx.producer, storage: ctx.storage, log: ctx.log, now: () => new Date() },
+        { source, out: target, task: "caption", model: config.env.GEMINI_MODEL },
+      );
+      const run = await waitForRun(ctx.runs, started.runId);
+      console.log(summaryText(run));
+      const manifest = resolve(out, run.runId, "manifest.jsonl");
+      console.log(`\nannotations: ${resolve(out, run.runId, "annotations")}/`);
+      console.log(`manifest:    ${manifest}`);
+      const sample = resolve(out, run.runId, "annotations", "misc", "red-square.png.json");
+      const annotation = annotationSchema.safeParse(JSON.parse(await readFile(sample, "utf8").catch(() => "null")));
+      if (annotation.success) console.log(`example:     misc/red-square.png -> "${annotation.data.result.caption}"`);
+      console.log(`\nsame run from the CLI: pnpm tessera run ${source} --out ${target} --wait  (with a worker and GOOGLE_GEMINI_BASE_URL set)`);
+      if (run.status !== "completed") process.exitCode = 1;
+    } finally {
+      await worker.close();
+      await ctx.close();
+      await emulator.close();
+      await localRedis?.stop();
+    }
+  });
+}

@@ -1,0 +1,61 @@
+import type { Command } from "commander";
+import { taskSchema, UsageError } from "@tessera/core";
+import { startRun } from "@tessera/ingest";
+import { configFrom, openContext, type CommonFlags } from "../context.ts";
+import { summaryText } from "../progress.ts";
+import { waitForRun } from "../wait.ts";
+
+interface RunFlags extends CommonFlags {
+  task: string;
+  out: string;
+  model?: string;
+  prompt?: string;
+  wait?: boolean;
+  json?: boolean;
+}
+
+export function registerRun(program: Command, common: (cmd: Command) => Command): void {
+  common(
+    program
+      .command("run")
+      .description("annotate every image under a location (s3://bucket/prefix or file:///dir)")
+      .argument("<source>", "where the images are: s3://bucket/prefix or file:///absolute/dir")
+      .requiredOption("--out <uri>", "where annotations go: s3://bucket/prefix or file:///absolute/dir")
+      .option("--task <task>", `what to ask for (${taskSchema.options.join(", ")})`, "caption")
+      .option("--model <model>", "Gemini model (default: GEMINI_MODEL or gemini-2.5-flash)")
+      .option("--prompt <text>", "replace the task's default prompt")
+      .option("--wait", "show progress until the run ends, then print a summary")
+      .option("--json", "print machine-readable output"),
+  ).action(async (source: string, flags: RunFlags) => {
+    const task = taskSchema.safeParse(flags.task);
+    if (!task.success) throw new UsageError(`--task: unknown task "${flags.task}" (known: ${taskSchema.options.join(", ")})`);
+    const config = configFrom(flags, { GEMINI_MODEL: flags.model });
+    const ctx = await openContext(config, "client");
+    try {
+      const started = await startRun(
+        { runs: ctx.runs, producer: ctx.producer, storage: ctx.storage, log: ctx.log, now: () => new Date() },
+        {
+          source,
+          out: flags.out,
+          task: task.data,
+          model: config.env.GEMINI_MODEL,
+          ...(flags.prompt === undefined ? {} : { prompt: flags.prompt }),
+        },
+      );
+      if (!flags.wait) {
+        console.log(flags.json ? JSON.stringify(started) : started.runId);
+        return;
+      }
+      if (!flags.json) console.error(`run ${started.runId}: ${started.images} images queued, ${started.skipped} skipped`);
+      const run = await waitForRun(ctx.runs, started.runId, flags.json ? { stream: devNull() } : {});
+      console.log(flags.json ? JSON.stringify(run) : summaryText(run));
+      if (run.status !== "completed") process.exitCode = 1;
+    } finally {
+      await ctx.close();
+    }
+  });
+}
+
+function devNull(): NodeJS.WriteStream {
+  return { isTTY: false, write: () => true } as unknown as NodeJS.WriteStream;
+}

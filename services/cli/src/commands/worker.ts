@@ -1,0 +1,43 @@
+import type { Command } from "commander";
+import { startWorker } from "@tessera/worker";
+import { configFrom, geminiClientFor, openContext, type CommonFlags } from "../context.ts";
+
+interface WorkerFlags extends CommonFlags {
+  concurrency?: string;
+}
+
+export function registerWorker(program: Command, common: (cmd: Command) => Command): void {
+  common(
+    program
+      .command("worker")
+      .description("annotate queued images until stopped (SIGTERM/SIGINT finish in-flight requests first)")
+      .option("--concurrency <n>", "images in flight in this process (default: TESSERA_CONCURRENCY or 4)"),
+  ).action(async (flags: WorkerFlags) => {
+    const config = configFrom(flags, { TESSERA_CONCURRENCY: flags.concurrency });
+    const gemini = geminiClientFor(config);
+    const ctx = await openContext(config, "worker");
+    const worker = await startWorker(
+      {
+        runs: ctx.runs,
+        producer: ctx.producer,
+        gemini,
+        storage: ctx.storage,
+        log: ctx.log,
+        maxImageBytes: config.env.TESSERA_MAX_IMAGE_BYTES,
+        now: () => new Date(),
+      },
+      { connection: ctx.redis, prefix: config.env.TESSERA_PREFIX, concurrency: config.env.TESSERA_CONCURRENCY },
+    );
+    ctx.log.info("worker started", { concurrency: config.env.TESSERA_CONCURRENCY, prefix: config.env.TESSERA_PREFIX });
+    await new Promise<void>((resolve) => {
+      const stop = (signal: string) => {
+        ctx.log.info("shutting down", { signal });
+        resolve();
+      };
+      process.once("SIGTERM", () => stop("SIGTERM"));
+      process.once("SIGINT", () => stop("SIGINT"));
+    });
+    await worker.close();
+    await ctx.close();
+  });
+}

@@ -1,0 +1,84 @@
+import { loadConfig, ConfigError, type Config, type Env } from "@tessera/config";
+import { createLogger, type Logger } from "@tessera/core";
+import { createGeminiClient } from "@tessera/gemini";
+import { assertRedisReachable, createRedis, Producer, RunStore } from "@tessera/queue";
+import { openStorage, type Storage } from "@tessera/storage";
+import type { Redis } from "ioredis";
+
+/** Flags shared by every command that talks to Redis; each overrides its environment variable. */
+export interface CommonFlags {
+  redisUrl?: string;
+  prefix?: string;
+  logLevel?: string;
+}
+
+export function configFrom(flags: CommonFlags, extra: Partial<Record<keyof Env, string | undefined>> = {}): Config {
+  return loadConfig(process.env, {
+    REDIS_URL: flags.redisUrl,
+    TESSERA_PREFIX: flags.prefix,
+    LOG_LEVEL: flags.logLevel,
+    ...extra,
+  });
+}
+
+export interface Context {
+  config: Config;
+  log: Logger;
+  redis: Redis;
+  runs: RunStore;
+  producer: Producer;
+  storage(uri: string): Storage;
+  close(): Promise<void>;
+}
+
+/** Opens one Storage per location URI for the life of the process (S3 clients pool connections). */
+export function storageCache(config: Config): (uri: string) => Storage {
+  const cache = new Map<string, Storage>();
+  return (uri) => {
+    let storage = cache.get(uri);
+    if (!storage) {
+      storage = openStorage(uri, config.s3);
+      cache.set(uri, storage);
+    }
+    return storage;
+  };
+}
+
+export async function openContext(config: Config, role: "worker" | "client"): Promise<Context> {
+  const log = createLogger(config.env.LOG_LEVEL);
+  const redis = createRedis(config.env.REDIS_URL, role);
+  try {
+    await assertRedisReachable(redis, config.env.REDIS_URL);
+  } catch (err) {
+    redis.disconnect();
+    throw err;
+  }
+  const producer = new Producer(redis, config.env.TESSERA_PREFIX, { annotate: { attempts: config.env.TESSERA_ATTEMPTS } });
+  return {
+    config,
+    log,
+    redis,
+    runs: new RunStore(redis, config.env.TESSERA_PREFIX),
+    producer,
+    storage: storageCache(config),
+    async close() {
+      await producer.close();
+      await redis.quit().catch(() => redis.disconnect());
+    },
+  };
+}
+
+/** The API key, or a clear refusal; the emulator accepts any key, so one is made up for it. */
+export function geminiClientFor(config: Config) {
+  const { GEMINI_API_KEY, GOOGLE_GEMINI_BASE_URL, GEMINI_TIMEOUT_MS } = config.env;
+  if (GEMINI_API_KEY === undefined && GOOGLE_GEMINI_BASE_URL === undefined) {
+    throw new ConfigError(
+      "Invalid configuration:\n  GEMINI_API_KEY: required to call Gemini (or set GOOGLE_GEMINI_BASE_URL to an emulator)",
+    );
+  }
+  return createGeminiClient({
+    apiKey: GEMINI_API_KEY ?? "tessera-emulator",
+    ...(GOOGLE_GEMINI_BASE_URL === undefined ? {} : { baseUrl: GOOGLE_GEMINI_BASE_URL }),
+    timeoutMs: GEMINI_TIMEOUT_MS,
+  });
+}

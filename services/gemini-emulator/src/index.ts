@@ -1,0 +1,11 @@
+export type { Emulator } from "./server.ts";
+export { startEmulator } from "./server.ts";
+export type { EmulatorOptions, EmulatorRequestEvent } from "./options.ts";
+export { DEFAULT_MODELS, EMULATOR_DEFAULTS } from "./options.ts";
+export type { EmulatorStats, RouteName } from "./stats.ts";
+export type { FaultCode, FaultRates, LatencyOption } from "./faults.ts";
+export type { ApiErrorBody, ErrorDetail, RpcStatus } from "./errors.ts";
+export { SUPPORTED_IMAGE_TYPES } from "./request.ts";
+export { describeImage, describeImages } from "./caption.ts";
+export type { ImageAnalysis } from "./image.ts";
+export { textTokens } from "./usage.ts";

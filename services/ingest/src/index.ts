@@ -1,0 +1,3 @@
+export * from "./deps.ts";
+export * from "./classify.ts";
+export * from "./start-run.ts";

@@ -1,0 +1,186 @@
+import {
+  ANNOTATION_SCHEMA_VERSION,
+  TesseraError,
+  annotationSchema,
+  errorMessage,
+  type Annotation,
+  type ManifestLine,
+  type RunConfig,
+} from "@tessera/core";
+import { generate } from "@tessera/gemini";
+import { inspectImage } from "@tessera/imaging";
+import type { JobPayload } from "@tessera/queue";
+import { ObjectNotFoundError, ObjectTooLargeError, PreconditionFailedError } from "@tessera/storage";
+import type { WorkerDeps } from "./deps.ts";
+import { runFiles } from "./layout.ts";
+
+export interface Attempt {
+  /** 1-based number of this attempt. */
+  number: number;
+  max: number;
+}
+
+export type AnnotateOutcome = "done" | "already-recorded" | "failed" | "blocked";
+
+/** What the queue should do after a failed attempt. */
+export class RetryLater extends Error {
+  override readonly cause: TesseraError;
+  constructor(cause: TesseraError) {
+    super(cause.message);
+    this.name = "RetryLater";
+    this.cause = cause;
+  }
+}
+
+async function fetchImage(deps: WorkerDeps, config: RunConfig, payload: JobPayload<"annotate">): Promise<Buffer> {
+  const source = deps.storage(config.source);
+  try {
+    return await source.get(payload.key, { ifMatch: payload.etag, maxBytes: deps.maxImageBytes });
+  } catch (err) {
+    if (err instanceof PreconditionFailedError) {
+      throw new TesseraError("source_changed", "the object changed since the run listed it (ETag differs)", { cause: err });
+    }
+    if (err instanceof ObjectNotFoundError) {
+      throw new TesseraError("source_changed", "the object was deleted since the run listed it", { cause: err });
+    }
+    if (err instanceof ObjectTooLargeError) {
+      throw new TesseraError("bad_image", `image larger than ${deps.maxImageBytes} bytes, the inline limit`, { cause: err });
+    }
+    throw new TesseraError("transient", `reading ${source.describe(payload.key)}: ${errorMessage(err)}`, { cause: err });
+  }
+}
+
+/**
+ * Annotates one image: fetch, check, ask Gemini, write the annotation, record the outcome.
+ * Returns the final outcome, or throws RetryLater when another attempt may succeed. An image
+ * whose outcome is already recorded is never sent again (a retried or duplicated job pays nothing).
+ */
+export async function annotateImage(
+  deps: WorkerDeps,
+  payload: JobPayload<"annotate">,
+  attempt: Attempt,
+): Promise<AnnotateOutcome> {
+  if (await deps.runs.itemOutcome(payload.runId, payload.key)) return "already-recorded";
+  const config = await deps.runs.config(payload.runId);
+  const startedAt = deps.now();
+  const log = deps.log.child({ runId: payload.runId, key: payload.key, attempt: attempt.number });
+  const annotationKey = runFiles.annotation(config.runId, payload.key);
+  try {
+    const earlier = await findWrittenAnnotation(deps, config, annotationKey, payload.etag);
+    if (earlier) {
+      // A previous attempt wrote the annotation but died before recording it: record, don't pay again.
+      await record(deps, config.runId, doneLine(payload, earlier, annotationKey, attempt, deps.now()));
+      return "done";
+    }
+    const bytes = await fetchImage(deps, config, payload);
+    const image = await inspectImage(bytes);
+    const answer = await generate(deps.gemini, {
+      model: config.model,
+      prompt: config.prompt,
+      images: [{ mimeType: image.mime, data: bytes }],
+    });
+    const annotation: Annotation = annotationSchema.parse({
+      schemaVersion: ANNOTATION_SCHEMA_VERSION,
+      runId: config.runId,
+      task: config.task,
+      model: config.model,
+      modelVersion: answer.modelVersion,
+      responseId: answer.responseId,
+      source: {
+        uri: deps.storage(config.source).describe(payload.key),
+        key: payload.key,
+        etag: payload.etag,
+        mime: image.mime,
+        width: image.width,
+        height: image.height,
+        bytes: image.bytes,
+      },
+      result: { caption: answer.text.trim() },
+      usage: answer.usage,
+      finishReason: answer.finishReason,
+      warnings: image.warnings,
+      startedAt: startedAt.toISOString(),
+      completedAt: deps.now().toISOString(),
+    } satisfies Annotation);
+    await deps.storage(config.out).put(annotationKey, JSON.stringify(annotation, null, 2) + "\n", {
+      contentType: "application/json",
+    });
+    await record(deps, config.runId, doneLine(payload, annotation, annotationKey, attempt, deps.now()));
+    log.debug("annotated", { tokens: answer.usage.totalTokens });
+    return "done";
+  } catch (err) {
+    const error = err instanceof TesseraError ? err : new TesseraError("transient", errorMessage(err), { cause: err });
+    if (error.errorClass === "rate_limited" || (error.retryable && attempt.number < attempt.max)) {
+      log.warn("attempt failed, will retry", { errorClass: error.errorClass, error: error.message });
+      throw new RetryLater(error);
+    }
+    const status = error.errorClass === "blocked" ? "blocked" : "failed";
+    log.warn(`image ${status}`, { errorClass: error.errorClass, error: error.message });
+    await record(deps, config.runId, {
+      key: payload.key,
+      etag: payload.etag,
+      status,
+      mime: payload.mime,
+      error: { class: error.errorClass, message: error.message },
+      attempts: attempt.number,
+      at: deps.now().toISOString(),
+    });
+    return status;
+  }
+}
+
+function doneLine(
+  payload: JobPayload<"annotate">,
+  annotation: Annotation,
+  annotationKey: string,
+  attempt: Attempt,
+  now: Date,
+): ManifestLine {
+  const { usage } = annotation;
+  return {
+    key: payload.key,
+    etag: payload.etag,
+    status: "done",
+    mime: annotation.source.mime,
+    annotationKey,
+    tokens: { prompt: usage.promptTokens, output: usage.outputTokens, image: usage.imageTokens },
+    attempts: attempt.number,
+    at: now.toISOString(),
+  };
+}
+
+async function findWrittenAnnotation(
+  deps: WorkerDeps,
+  config: RunConfig,
+  annotationKey: string,
+  etag: string,
+): Promise<Annotation | undefined> {
+  const out = deps.storage(config.out);
+  if (!(await out.head(annotationKey))) return undefined;
+  const parsed = annotationSchema.safeParse(JSON.parse((await out.get(annotationKey)).toString("utf8")));
+  return parsed.success && parsed.data.source.etag === etag ? parsed.data : undefined;
+}
+
+export async function recordUnexpectedFailure(
+  deps: WorkerDeps,
+  payload: JobPayload<"annotate">,
+  attempts: number,
+  err: unknown,
+): Promise<void> {
+  await record(deps, payload.runId, {
+    key: payload.key,
+    etag: payload.etag,
+    status: "failed",
+    mime: payload.mime,
+    error: { class: "transient", message: `gave up after ${attempts} attempts: ${errorMessage(err)}` },
+    attempts,
+    at: deps.now().toISOString(),
+  });
+}
+
+async function record(deps: WorkerDeps, runId: string, line: ManifestLine): Promise<void> {
+  const result = await deps.runs.recordItem(runId, line);
+  if (result === "completed-run") {
+    await deps.producer.add("finalize-run", { jobId: `finalize-${runId}`, payload: { runId } });
+  }
+}

@@ -1,0 +1,5 @@
+export * from "./deps.ts";
+export * from "./layout.ts";
+export * from "./annotate.ts";
+export * from "./finalize.ts";
+export * from "./worker.ts";

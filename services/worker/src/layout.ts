@@ -1,0 +1,9 @@
+/**
+ * Where a run's files go under its output location (docs/output-layout.md). Keys keep the
+ * source key verbatim so a person can find the annotation of `cats/1.jpg` without a lookup.
+ */
+export const runFiles = {
+  runJson: (runId: string) => `${runId}/run.json`,
+  manifest: (runId: string) => `${runId}/manifest.jsonl`,
+  annotation: (runId: string, sourceKey: string) => `${runId}/annotations/${sourceKey}.json`,
+};
