@@ -197,6 +197,20 @@ export class RunStore {
       .exec();
   }
 
+  /** The latest failed or blocked images, newest first, from the capped event stream. */
+  async recentFailures(runId: string, count = 5): Promise<{ key: string; status: string; message: string }[]> {
+    const entries = await this.#redis.xrevrange(this.keys.events(runId), "+", "-", "COUNT", 200);
+    const failures: { key: string; status: string; message: string }[] = [];
+    for (const [, flat] of entries) {
+      const fields = new Map<string, string>();
+      for (let i = 0; i + 1 < flat.length; i += 2) fields.set(flat[i]!, flat[i + 1]!);
+      if (fields.get("type") !== "item") continue;
+      failures.push({ key: fields.get("key") ?? "", status: fields.get("status") ?? "", message: fields.get("message") ?? "" });
+      if (failures.length >= count) break;
+    }
+    return failures;
+  }
+
   /** Every recorded outcome, streamed in pages so a million-line manifest never sits in one reply. */
   async *items(runId: string): AsyncGenerator<ManifestLine> {
     let cursor = "0";

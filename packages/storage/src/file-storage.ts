@@ -266,7 +266,8 @@ export class FileStorage implements Storage {
     try {
       st = await stat(this.location.path);
     } catch (error) {
-      if (codeOf(error) !== "ENOENT") throw fsError(error, where, "checking the directory");
+      // ENOTDIR: some ancestor is a file; the directory is just as absent.
+      if (codeOf(error) !== "ENOENT" && codeOf(error) !== "ENOTDIR") throw fsError(error, where, "checking the directory");
       if (!opts.write) throw new LocationNotFoundError(where, "the directory does not exist", error);
       await this.checkCreatable(where);
       return;
@@ -306,7 +307,9 @@ export class FileStorage implements Storage {
     try {
       st = await stat(this.location.path, { bigint: true });
     } catch (error) {
-      if (codeOf(error) === "ENOENT") throw new LocationNotFoundError(where, "the directory does not exist", error);
+      if (codeOf(error) === "ENOENT" || codeOf(error) === "ENOTDIR") {
+        throw new LocationNotFoundError(where, "the directory does not exist", error);
+      }
       throw fsError(error, where, "reading the directory");
     }
     if (!st.isDirectory()) throw new LocationNotFoundError(where, "this is not a directory");

@@ -42,8 +42,14 @@ export function progressLine(run: RunState, width = 24, now: Date = new Date()):
   ].join("  ");
 }
 
-export function summaryText(run: RunState, now: Date = new Date()): string {
+export function summaryText(
+  run: RunState,
+  failures: { key: string; status: string; message: string }[] = [],
+  now: Date = new Date(),
+): string {
   const f = runFigures(run, now);
+  const problems = failures.map((p) => `    ${p.status} ${p.key}: ${p.message}`);
+  const more = run.failed + run.blocked - failures.length;
   return [
     `run ${run.runId}: ${run.status}${run.statusReason ? ` (${run.statusReason})` : ""}`,
     `  images   ${run.images} (done ${run.done}, failed ${run.failed}, blocked ${run.blocked}); skipped ${run.skipped} non-image objects`,
@@ -51,5 +57,7 @@ export function summaryText(run: RunState, now: Date = new Date()): string {
     `  elapsed  ${formatDuration(f.elapsedMs)}`,
     `  source   ${run.source}`,
     `  output   ${run.out.replace(/\/?$/, "/")}${run.runId}/`,
+    ...(problems.length ? ["  problems", ...problems] : []),
+    ...(more > 0 && problems.length ? [`    ... and ${more} more in manifest.jsonl`] : []),
   ].join("\n");
 }

@@ -42,7 +42,7 @@ export function registerDemo(program: Command, common: (cmd: Command) => Command
 
     const emulator = await startEmulator({ port: 0 });
     const config = configFrom(
-      { ...flags, redisUrl, prefix: flags.prefix ?? "tessera-demo", logLevel: flags.logLevel ?? "warn" },
+      { ...flags, redisUrl, prefix: flags.prefix ?? "tessera-demo", logLevel: flags.logLevel ?? "error" },
       { GOOGLE_GEMINI_BASE_URL: emulator.url, GEMINI_API_KEY: "tessera-demo" },
     );
     const ctx = await openContext(config, "worker");
@@ -72,7 +72,7 @@ export function registerDemo(program: Command, common: (cmd: Command) => Command
         { source, out: target, task: "caption", model: config.env.GEMINI_MODEL },
       );
       const run = await waitForRun(ctx.runs, started.runId);
-      console.log(summaryText(run));
+      console.log(summaryText(run, await ctx.runs.recentFailures(run.runId)));
       const manifest = resolve(out, run.runId, "manifest.jsonl");
       console.log(`\nannotations: ${resolve(out, run.runId, "annotations")}/`);
       console.log(`manifest:    ${manifest}`);

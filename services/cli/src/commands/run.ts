@@ -48,7 +48,7 @@ export function registerRun(program: Command, common: (cmd: Command) => Command)
       }
       if (!flags.json) console.error(`run ${started.runId}: ${started.images} images queued, ${started.skipped} skipped`);
       const run = await waitForRun(ctx.runs, started.runId, flags.json ? { stream: devNull() } : {});
-      console.log(flags.json ? JSON.stringify(run) : summaryText(run));
+      console.log(flags.json ? JSON.stringify(run) : summaryText(run, await ctx.runs.recentFailures(run.runId)));
       if (run.status !== "completed") process.exitCode = 1;
     } finally {
       await ctx.close();

@@ -20,7 +20,7 @@ export function registerStatus(program: Command, common: (cmd: Command) => Comma
     try {
       if (runId !== undefined) {
         const run = await ctx.runs.require(runId);
-        console.log(flags.json ? JSON.stringify(run, null, 2) : summaryText(run));
+        console.log(flags.json ? JSON.stringify(run, null, 2) : summaryText(run, await ctx.runs.recentFailures(runId)));
         return;
       }
       const limit = Number(flags.limit);
