@@ -1,4 +1,4 @@
-import type { GenerateContentResponse, GoogleGenAI } from "@google/genai";
+import { MediaModality, type GenerateContentResponse, type GoogleGenAI } from "@google/genai";
 import { TesseraError, type Usage } from "@tessera/core";
 import { classifyGeminiError } from "./errors.ts";
 
@@ -29,7 +29,7 @@ const BLOCKING_FINISH = new Set(["SAFETY", "PROHIBITED_CONTENT", "IMAGE_SAFETY",
 export function usageFrom(response: GenerateContentResponse): Usage {
   const meta = response.usageMetadata;
   const imageTokens = (meta?.promptTokensDetails ?? [])
-    .filter((d) => d.modality === "IMAGE")
+    .filter((d) => d.modality === MediaModality.IMAGE)
     .reduce((sum, d) => sum + (d.tokenCount ?? 0), 0);
   return {
     promptTokens: meta?.promptTokenCount ?? 0,

@@ -4,7 +4,10 @@ import { UnknownModelError, imageTokens, parseMediaResolution, tokenRuleForModel
 
 describe("imageTokens for Gemini 2.0 / 2.5", () => {
   it("charges 258 when both sides fit in 384 px", () => {
-    expect(imageTokens({ width: 384, height: 384 }, "gemini-2.5-flash")).toEqual({ tokens: 258, tiles: null });
+    expect(imageTokens({ width: 384, height: 384 }, "gemini-2.5-flash")).toEqual({
+      tokens: 258,
+      tiles: null,
+    });
     expect(imageTokens({ width: 1, height: 1 }, "gemini-2.0-flash")).toEqual({ tokens: 258, tiles: null });
   });
 
@@ -72,7 +75,10 @@ describe("imageTokens for Gemini 1.5", () => {
   });
 
   it("keeps the 258 flat rate for small images", () => {
-    expect(imageTokens({ width: 300, height: 200 }, "gemini-1.5-flash")).toEqual({ tokens: 258, tiles: null });
+    expect(imageTokens({ width: 300, height: 200 }, "gemini-1.5-flash")).toEqual({
+      tokens: 258,
+      tiles: null,
+    });
   });
 });
 

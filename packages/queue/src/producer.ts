@@ -1,4 +1,4 @@
-import { Queue } from "bullmq";
+import { Queue, type JobsOptions } from "bullmq";
 import type { Redis } from "ioredis";
 import { jobCatalog, parsePayload, QUEUE_NAMES, type JobName, type JobPayload, type QueueName } from "./catalog.ts";
 import { bullPrefix } from "./keys.ts";
@@ -10,7 +10,7 @@ export interface EnqueueItem<N extends JobName> {
 }
 
 /** Enqueues catalog jobs, validating each payload before it reaches Redis. */
-export type JobOverrides = Partial<Record<JobName, { attempts?: number }>>;
+export type JobOverrides = Partial<Record<JobName, Pick<JobsOptions, "attempts" | "backoff">>>;
 
 export class Producer {
   readonly #queues: Map<QueueName, Queue>;

@@ -59,7 +59,7 @@ export class FileStorage implements Storage {
     let dirKey = "";
     for (const folder of folders) {
       dirKey = `${dirKey}${folder}/`;
-      const st = await statOrUndefined(this.pathOf(dirKey), this.describe(dirKey));
+      const st = await statOrUndefined(this.pathOf(dirKey), () => this.describe(dirKey));
       if (st === undefined || !st.isDirectory()) return;
       ancestors.add(inodeId(st));
     }
@@ -93,12 +93,18 @@ export class FileStorage implements Storage {
       if (!dirent.name.startsWith(namePrefix) || dirent.name.startsWith(TEMP_PREFIX)) continue;
       const link = dirent.isSymbolicLink();
       if (!link && !dirent.isFile() && !dirent.isDirectory()) continue; // fifos, sockets, devices
-      entries.push({ name: dirent.name, sortName: dirent.isDirectory() ? `${dirent.name}/` : dirent.name, link });
+      entries.push({
+        name: dirent.name,
+        sortName: dirent.isDirectory() ? `${dirent.name}/` : dirent.name,
+        link,
+      });
     }
     // A symlink sorts as what it points to; resolve those (usually few) before sorting.
     for (const entry of entries) {
       if (!entry.link) continue;
-      const target = await statOrUndefined(path.join(dirPath, entry.name), this.describe(dirKey + entry.name));
+      const target = await statOrUndefined(path.join(dirPath, entry.name), () =>
+        this.describe(dirKey + entry.name),
+      );
       if (target?.isDirectory()) entry.sortName = `${entry.name}/`;
     }
     entries.sort((a, b) => compareKeys(a.sortName, b.sortName));
@@ -107,7 +113,9 @@ export class FileStorage implements Storage {
       signal?.throwIfAborted();
       const slice = entries.slice(start, start + batch);
       const stats = await Promise.all(
-        slice.map((entry) => statOrUndefined(path.join(dirPath, entry.name), this.describe(dirKey + entry.name))),
+        slice.map((entry) =>
+          statOrUndefined(path.join(dirPath, entry.name), () => this.describe(dirKey + entry.name)),
+        ),
       );
       for (const [i, entry] of slice.entries()) {
         const st = stats[i];
@@ -127,7 +135,7 @@ export class FileStorage implements Storage {
   }
 
   async head(key: string): Promise<ObjectInfo | undefined> {
-    const st = await statOrUndefined(this.resolve(key), this.describe(key));
+    const st = await statOrUndefined(this.resolve(key), () => this.describe(key));
     return st?.isFile() ? infoOf(key, st) : undefined;
   }
 
@@ -167,7 +175,11 @@ export class FileStorage implements Storage {
     });
   }
 
-  async putStream(key: string, body: AsyncIterable<Uint8Array>, opts: PutStreamOptions): Promise<{ etag: string }> {
+  async putStream(
+    key: string,
+    body: AsyncIterable<Uint8Array>,
+    opts: PutStreamOptions,
+  ): Promise<{ etag: string }> {
     return this.writeAtomically(key, { contentType: opts.contentType }, async (handle) => {
       for await (const chunk of body) await handle.write(chunk);
     });
@@ -219,7 +231,8 @@ export class FileStorage implements Storage {
         try {
           await link(temp, target);
         } catch (error) {
-          if (codeOf(error) === "EEXIST") throw new PreconditionFailedError(where, "If-None-Match *: the key exists");
+          if (codeOf(error) === "EEXIST")
+            throw new PreconditionFailedError(where, "If-None-Match *: the key exists");
           throw fsError(error, where, "linking into place");
         }
         return { etag };
@@ -227,12 +240,13 @@ export class FileStorage implements Storage {
       if (opts.ifMatch !== undefined) {
         // Not atomic with the rename below: POSIX has no compare-and-swap on a path. Enough for a
         // single writer per key, which is how runs use it.
-        const current = await statOrUndefined(target, where);
+        const current = await statOrUndefined(target, () => where);
         const expected = unquoteEtag(opts.ifMatch);
         if (current === undefined || !current.isFile()) {
           throw new PreconditionFailedError(where, `If-Match ${expected}: the key does not exist`);
         }
-        if (fingerprint(current) !== expected) throw new PreconditionFailedError(where, `If-Match ${expected}`);
+        if (fingerprint(current) !== expected)
+          throw new PreconditionFailedError(where, `If-Match ${expected}`);
       }
       try {
         await rename(temp, target);
@@ -267,7 +281,8 @@ export class FileStorage implements Storage {
       st = await stat(this.location.path);
     } catch (error) {
       // ENOTDIR: some ancestor is a file; the directory is just as absent.
-      if (codeOf(error) !== "ENOENT" && codeOf(error) !== "ENOTDIR") throw fsError(error, where, "checking the directory");
+      if (codeOf(error) !== "ENOENT" && codeOf(error) !== "ENOTDIR")
+        throw fsError(error, where, "checking the directory");
       if (!opts.write) throw new LocationNotFoundError(where, "the directory does not exist", error);
       await this.checkCreatable(where);
       return;
@@ -287,7 +302,7 @@ export class FileStorage implements Storage {
   private async checkCreatable(where: string): Promise<void> {
     let dir = path.dirname(this.location.path);
     for (;;) {
-      const st = await statOrUndefined(dir, where);
+      const st = await statOrUndefined(dir, () => where);
       if (st !== undefined) {
         if (!st.isDirectory()) {
           throw new LocationNotFoundError(where, `cannot be created: ${dir} is not a directory`);
@@ -325,7 +340,10 @@ export class FileStorage implements Storage {
     return this.pathOf(key);
   }
 
-  private async withFile<T>(key: string, read: (handle: FileHandle, st: BigIntStats) => Promise<T>): Promise<T> {
+  private async withFile<T>(
+    key: string,
+    read: (handle: FileHandle, st: BigIntStats) => Promise<T>,
+  ): Promise<T> {
     const file = this.resolve(key);
     const where = this.describe(key);
     let handle: FileHandle;
@@ -366,14 +384,15 @@ function inodeId(st: BigIntStats): string {
   return `${st.dev}:${st.ino}`;
 }
 
-async function statOrUndefined(file: string, where: string): Promise<BigIntStats | undefined> {
+/** `where` is a function: list() stats every entry, and describe() is only needed on failure. */
+async function statOrUndefined(file: string, where: () => string): Promise<BigIntStats | undefined> {
   try {
     return await stat(file, { bigint: true });
   } catch (error) {
     const code = codeOf(error);
     // ELOOP: a symlink cycle at the link level (a -> b -> a) points at nothing.
     if (code === "ENOENT" || code === "ENOTDIR" || code === "ELOOP") return undefined;
-    throw fsError(error, where, "reading file status");
+    throw fsError(error, where(), "reading file status");
   }
 }
 

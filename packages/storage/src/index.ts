@@ -1,4 +1,13 @@
-export type { ObjectInfo, PutOptions, PutStreamOptions, ListOptions, GetOptions, CheckAccessOptions, Storage, S3Config } from "./types.ts";
+export type {
+  ObjectInfo,
+  PutOptions,
+  PutStreamOptions,
+  ListOptions,
+  GetOptions,
+  CheckAccessOptions,
+  Storage,
+  S3Config,
+} from "./types.ts";
 export type { Location, S3Location, FileLocation } from "./location.ts";
 export { parseLocation, formatLocation, joinKey, isUnder } from "./location.ts";
 export { compareKeys } from "./keys.ts";

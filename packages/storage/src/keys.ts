@@ -16,14 +16,16 @@ export interface KeyRules {
 export function assertKey(key: string, where: string, rules: KeyRules): void {
   if (key === "") throw new InvalidKeyError(key, where, "the key is empty");
   if (key.startsWith("/")) throw new InvalidKeyError(key, where, "keys are relative: drop the leading /");
-  if (key.endsWith("/")) throw new InvalidKeyError(key, where, "a key ending in / names a folder, not an object");
+  if (key.endsWith("/"))
+    throw new InvalidKeyError(key, where, "a key ending in / names a folder, not an object");
   assertSegments(key, key.split("/"), where, rules);
 }
 
 /** A list prefix may end in a partial name ("2024/img_") or a "/"; its folders obey assertKey. */
 export function assertListPrefix(prefix: string, where: string, rules: KeyRules): void {
   if (prefix === "") return;
-  if (prefix.startsWith("/")) throw new InvalidKeyError(prefix, where, "prefixes are relative: drop the leading /");
+  if (prefix.startsWith("/"))
+    throw new InvalidKeyError(prefix, where, "prefixes are relative: drop the leading /");
   const folders = prefix.split("/").slice(0, -1);
   assertSegments(prefix, folders, where, rules);
 }

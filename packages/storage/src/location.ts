@@ -27,7 +27,10 @@ export function parseLocation(uri: string): Location {
   if (uri.startsWith("file://")) return parseFile(uri);
   const scheme = /^([A-Za-z][A-Za-z0-9+.-]*):/.exec(uri)?.[1];
   if (scheme !== undefined && scheme !== "s3" && scheme !== "file") {
-    throw new StorageUriError(uri, `unsupported scheme "${scheme}:" (use s3://bucket/prefix or file:///abs/dir)`);
+    throw new StorageUriError(
+      uri,
+      `unsupported scheme "${scheme}:" (use s3://bucket/prefix or file:///abs/dir)`,
+    );
   }
   throw new StorageUriError(uri, "expected s3://bucket/prefix or file:///absolute/dir");
 }

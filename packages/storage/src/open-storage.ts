@@ -13,7 +13,9 @@ export function openStorage(uri: string | Location, config?: S3Config): Storage 
       return new FileStorage(location);
     case "s3":
       if (config === undefined) {
-        throw new TypeError(`openStorage: ${typeof uri === "string" ? uri : "an s3:// location"} needs an S3Config`);
+        throw new TypeError(
+          `openStorage: ${typeof uri === "string" ? uri : "an s3:// location"} needs an S3Config`,
+        );
       }
       return new S3Storage(location, s3Client(config), endpointLabel(config.endpoint));
   }

@@ -15,7 +15,12 @@ export function assertPutOptions(opts: PutOptions): void {
 }
 
 export function assertRange(start: number, endInclusive: number): void {
-  if (!Number.isSafeInteger(start) || !Number.isSafeInteger(endInclusive) || start < 0 || endInclusive < start) {
+  if (
+    !Number.isSafeInteger(start) ||
+    !Number.isSafeInteger(endInclusive) ||
+    start < 0 ||
+    endInclusive < start
+  ) {
     throw new RangeError(`invalid byte range ${start}-${endInclusive}: need 0 <= start <= endInclusive`);
   }
 }

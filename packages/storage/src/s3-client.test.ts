@@ -13,12 +13,18 @@ afterEach(() => closeS3Clients());
 
 describe("s3Client", () => {
   it("shares one client per configuration", () => {
-    expect(s3Client(rgw)).toBe(s3Client({ ...rgw, credentials: { accessKeyId: "id", secretAccessKey: "secret" } }));
+    expect(s3Client(rgw)).toBe(
+      s3Client({ ...rgw, credentials: { accessKeyId: "id", secretAccessKey: "secret" } }),
+    );
     expect(s3Client(rgw)).not.toBe(s3Client({ ...rgw, endpoint: "http://127.0.0.1:7481" }));
     expect(s3Client(rgw)).not.toBe(s3Client({ ...rgw, region: "eu-west-1" }));
-    expect(s3Client(rgw)).not.toBe(s3Client({ ...rgw, credentials: { accessKeyId: "other", secretAccessKey: "secret" } }));
+    expect(s3Client(rgw)).not.toBe(
+      s3Client({ ...rgw, credentials: { accessKeyId: "other", secretAccessKey: "secret" } }),
+    );
     // A rotated secret under the same key id must not reuse the client signing with the old one.
-    expect(s3Client(rgw)).not.toBe(s3Client({ ...rgw, credentials: { accessKeyId: "id", secretAccessKey: "new" } }));
+    expect(s3Client(rgw)).not.toBe(
+      s3Client({ ...rgw, credentials: { accessKeyId: "id", secretAccessKey: "new" } }),
+    );
   });
 
   it("configures S3-compatible endpoints for path style and required-only checksums", async () => {
@@ -38,7 +44,9 @@ describe("s3Client", () => {
 
 describe("endpointLabel", () => {
   it("drops user info and query strings", () => {
-    expect(endpointLabel("http://user:pass@127.0.0.1:7480/?X-Amz-Signature=abc")).toBe("http://127.0.0.1:7480");
+    expect(endpointLabel("http://user:pass@127.0.0.1:7480/?X-Amz-Signature=abc")).toBe(
+      "http://127.0.0.1:7480",
+    );
     expect(endpointLabel("https://s3.example.com/base")).toBe("https://s3.example.com/base");
     expect(endpointLabel(undefined)).toBeUndefined();
     expect(endpointLabel("not a url")).toBe("(invalid endpoint URL)");

@@ -77,9 +77,10 @@ export function mapS3Error(error: unknown, context: S3ErrorContext): Error {
     );
   }
   const status = failure.status === undefined ? "" : ` (HTTP ${failure.status})`;
-  const message = failure.message === "" ? "" : `: ${failure.message}`;
+  // Network errors are plain Errors: their message ("connect ECONNREFUSED ...") says it all.
+  const what = [failure.name === "Error" ? "" : `${failure.name}${status}`, failure.message].filter(Boolean);
   return new StorageError(
-    `${context.where}: ${context.doing} failed${at}: ${failure.name}${status}${message}`,
+    `${context.where}: ${context.doing} failed${at}: ${what.join(": ")}`,
     context.where,
     { cause: error },
   );

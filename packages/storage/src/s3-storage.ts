@@ -80,7 +80,10 @@ export class S3Storage implements Storage {
       }
       token = page.IsTruncated === true ? page.NextContinuationToken : undefined;
       if (page.IsTruncated === true && token === undefined) {
-        throw new StorageError(`${this.describe(prefix)}: listing is truncated but has no continuation token`, this.describe());
+        throw new StorageError(
+          `${this.describe(prefix)}: listing is truncated but has no continuation token`,
+          this.describe(),
+        );
       }
     } while (token !== undefined);
   }
@@ -163,7 +166,11 @@ export class S3Storage implements Storage {
     return { etag: unquoteEtag(result.ETag ?? "") };
   }
 
-  async putStream(key: string, body: AsyncIterable<Uint8Array>, opts: PutStreamOptions): Promise<{ etag: string }> {
+  async putStream(
+    key: string,
+    body: AsyncIterable<Uint8Array>,
+    opts: PutStreamOptions,
+  ): Promise<{ etag: string }> {
     const where = this.describe(key);
     const upload = new Upload({
       client: this.#client,
@@ -184,7 +191,8 @@ export class S3Storage implements Storage {
     if (etag !== "") return { etag };
     // RGW's CompleteMultipartUpload answers with an empty ETag; the object has one, ask for it.
     const head = await this.head(key);
-    if (head === undefined) throw new StorageError(`${where}: written, but gone before its ETag was read`, where);
+    if (head === undefined)
+      throw new StorageError(`${where}: written, but gone before its ETag was read`, where);
     return { etag: head.etag };
   }
 
@@ -256,7 +264,8 @@ async function readBody(response: GetObjectCommandOutput, where: string, maxByte
   if (body === undefined) return Buffer.alloc(0);
   if (!(body instanceof Readable)) {
     const bytes = Buffer.from(await body.transformToByteArray());
-    if (maxBytes !== undefined && bytes.length > maxBytes) throw new ObjectTooLargeError(where, bytes.length, maxBytes);
+    if (maxBytes !== undefined && bytes.length > maxBytes)
+      throw new ObjectTooLargeError(where, bytes.length, maxBytes);
     return bytes;
   }
   const chunks: Buffer[] = [];
@@ -264,7 +273,8 @@ async function readBody(response: GetObjectCommandOutput, where: string, maxByte
   // Leaving the loop early (the throw) destroys the stream.
   for await (const chunk of body as AsyncIterable<Buffer>) {
     total += chunk.length;
-    if (maxBytes !== undefined && total > maxBytes) throw new ObjectTooLargeError(where, total, maxBytes, false);
+    if (maxBytes !== undefined && total > maxBytes)
+      throw new ObjectTooLargeError(where, total, maxBytes, false);
     chunks.push(chunk);
   }
   return Buffer.concat(chunks, total);

@@ -24,7 +24,13 @@ export interface TestBucket {
   cleanup(): Promise<void>;
 }
 
-const ENV_NAMES = ["S3_ENDPOINT", "AWS_ACCESS_KEY_ID", "AWS_SECRET_ACCESS_KEY", "AWS_REGION", "S3_FORCE_PATH_STYLE"];
+const ENV_NAMES = [
+  "S3_ENDPOINT",
+  "AWS_ACCESS_KEY_ID",
+  "AWS_SECRET_ACCESS_KEY",
+  "AWS_REGION",
+  "S3_FORCE_PATH_STYLE",
+];
 // rgw.sh waits up to 180 s for its lock (parallel test files) plus 60 s per start phase.
 const START_TIMEOUT_MS = 300_000;
 
@@ -135,7 +141,8 @@ function repoRoot(): string {
   let dir = path.dirname(fileURLToPath(import.meta.url));
   while (!existsSync(path.join(dir, "pnpm-workspace.yaml"))) {
     const parent = path.dirname(dir);
-    if (parent === dir) throw new Error("cannot find the repository root (pnpm-workspace.yaml) above packages/testing");
+    if (parent === dir)
+      throw new Error("cannot find the repository root (pnpm-workspace.yaml) above packages/testing");
     dir = parent;
   }
   return dir;
@@ -148,10 +155,16 @@ async function deleteBucket(client: S3Client, bucket: string): Promise<void> {
     let uploadIdMarker: string | undefined;
     for (;;) {
       const page = await client.send(
-        new ListMultipartUploadsCommand({ Bucket: bucket, KeyMarker: keyMarker, UploadIdMarker: uploadIdMarker }),
+        new ListMultipartUploadsCommand({
+          Bucket: bucket,
+          KeyMarker: keyMarker,
+          UploadIdMarker: uploadIdMarker,
+        }),
       );
       for (const upload of page.Uploads ?? []) {
-        await client.send(new AbortMultipartUploadCommand({ Bucket: bucket, Key: upload.Key, UploadId: upload.UploadId }));
+        await client.send(
+          new AbortMultipartUploadCommand({ Bucket: bucket, Key: upload.Key, UploadId: upload.UploadId }),
+        );
       }
       if (page.IsTruncated !== true) break;
       keyMarker = page.NextKeyMarker;
@@ -160,7 +173,9 @@ async function deleteBucket(client: S3Client, bucket: string): Promise<void> {
     let token: string | undefined;
     do {
       const page = await client.send(new ListObjectsV2Command({ Bucket: bucket, ContinuationToken: token }));
-      const objects = (page.Contents ?? []).flatMap((object) => (object.Key === undefined ? [] : [{ Key: object.Key }]));
+      const objects = (page.Contents ?? []).flatMap((object) =>
+        object.Key === undefined ? [] : [{ Key: object.Key }],
+      );
       if (objects.length > 0) {
         const result = await client.send(
           new DeleteObjectsCommand({ Bucket: bucket, Delete: { Objects: objects, Quiet: true } }),

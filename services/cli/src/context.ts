@@ -27,7 +27,7 @@ export interface Context {
   redis: Redis;
   runs: RunStore;
   producer: Producer;
-  storage(uri: string): Storage;
+  storage: (uri: string) => Storage;
   close(): Promise<void>;
 }
 

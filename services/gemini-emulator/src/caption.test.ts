@@ -34,11 +34,13 @@ describe("describeImage", () => {
   });
 
   it("handles a single colour, full transparency and undecodable pixels", () => {
-    expect(describeImage({ width: 1, height: 1, colours: [{ name: "gray", hex: "#808080", share: 1 }] })).toBe(
-      "A 1x1 image, mostly gray (#808080).",
-    );
+    expect(
+      describeImage({ width: 1, height: 1, colours: [{ name: "gray", hex: "#808080", share: 1 }] }),
+    ).toBe("A 1x1 image, mostly gray (#808080).");
     expect(describeImage({ width: 8, height: 8, colours: [] })).toBe("A 8x8 image, fully transparent.");
-    expect(describeImage({ width: 1280, height: 854, colours: null })).toMatch(/^A 1280x854 image; .*unknown\.$/);
+    expect(describeImage({ width: 1280, height: 854, colours: null })).toMatch(
+      /^A 1280x854 image; .*unknown\.$/,
+    );
   });
 });
 

@@ -9,7 +9,8 @@ const MAX_SECONDARY = 2;
 
 export function describeImage(image: ImageAnalysis): string {
   const size = `A ${image.width}x${image.height} image`;
-  if (image.colours === null) return `${size}; the emulator cannot decode its pixels, so its colours are unknown.`;
+  if (image.colours === null)
+    return `${size}; the emulator cannot decode its pixels, so its colours are unknown.`;
   const [main, ...rest] = image.colours;
   if (main === undefined) return `${size}, fully transparent.`;
   const secondary = rest.filter((colour) => colour.share >= MENTION_SHARE).slice(0, MAX_SECONDARY);

@@ -72,7 +72,9 @@ describe("error bodies", () => {
     expect(error.details).toEqual([
       {
         "@type": "type.googleapis.com/google.rpc.BadRequest",
-        fieldViolations: [{ field: "contents[0].parts[0].inline_data.data", description: "declared image/png" }],
+        fieldViolations: [
+          { field: "contents[0].parts[0].inline_data.data", description: "declared image/png" },
+        ],
       },
     ]);
   });

@@ -43,7 +43,8 @@ export class EmulatorApiError extends Error {
   }
 }
 
-const TROUBLESHOOTING = "Please retry or report in https://developers.generativeai.google/guide/troubleshooting";
+const TROUBLESHOOTING =
+  "Please retry or report in https://developers.generativeai.google/guide/troubleshooting";
 const SERVICE = "generativelanguage.googleapis.com";
 
 export interface FieldViolation {

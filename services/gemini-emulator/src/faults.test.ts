@@ -16,11 +16,12 @@ describe("FaultInjector", () => {
 
   it("fails roughly the configured fraction of requests, per code", () => {
     const outcomes = run(new FaultInjector({ faults, seed: 7 }), 10_000);
-    const share = (code: number) => outcomes.filter((outcome) => outcome === code).length / outcomes.length;
+    const share = (code: number | undefined) =>
+      outcomes.filter((outcome) => outcome === code).length / outcomes.length;
     expect(share(429)).toBeCloseTo(0.1, 1);
     expect(share(500)).toBeCloseTo(0.05, 1);
     expect(share(503)).toBeCloseTo(0.15, 1);
-    expect(share(200)).toBe(0);
+    expect(share(undefined)).toBeCloseTo(0.7, 1);
   });
 
   it("never faults with no rates", () => {
@@ -39,8 +40,6 @@ describe("FaultInjector", () => {
 
   it("draws latency within the range, deterministically", () => {
     const make = () => new FaultInjector({ latencyMs: { min: 10, max: 20 }, seed: 5 });
-    const delays = Array.from({ length: 50 }, (_, i, all) => (i === 0 ? make() : undefined) ?? all).length;
-    expect(delays).toBe(50);
     const a = make();
     const b = make();
     const drawn = Array.from({ length: 50 }, () => a.next().latencyMs);

@@ -47,7 +47,8 @@ export class FaultInjector {
       [503, faults.rate503 ?? 0],
     ];
     for (const [code, rate] of rates) {
-      if (!(rate >= 0 && rate <= 1)) throw new RangeError(`faults.rate${code} must be between 0 and 1, got ${rate}`);
+      if (!(rate >= 0 && rate <= 1))
+        throw new RangeError(`faults.rate${code} must be between 0 and 1, got ${rate}`);
     }
     let cumulative = 0;
     this.#thresholds = rates.map(([code, rate]) => [code, (cumulative += rate)]);
@@ -56,7 +57,9 @@ export class FaultInjector {
     const latency = options.latencyMs ?? 0;
     const [min, max] = typeof latency === "number" ? [latency, latency] : [latency.min, latency.max];
     if (!(min >= 0 && max >= min && Number.isFinite(max))) {
-      throw new RangeError(`latencyMs must be a number >= 0 or {min, max} with 0 <= min <= max, got ${JSON.stringify(latency)}`);
+      throw new RangeError(
+        `latencyMs must be a number >= 0 or {min, max} with 0 <= min <= max, got ${JSON.stringify(latency)}`,
+      );
     }
     this.#latency = latency;
 
@@ -67,7 +70,8 @@ export class FaultInjector {
 
   /** Makes the next `count` requests fail with `code`, ahead of any random faults. */
   failNext(count: number, code: FaultCode): void {
-    if (!Number.isInteger(count) || count < 0) throw new RangeError(`failNext count must be an integer >= 0, got ${count}`);
+    if (!Number.isInteger(count) || count < 0)
+      throw new RangeError(`failNext count must be an integer >= 0, got ${count}`);
     for (let i = 0; i < count; i += 1) this.#forced.push(code);
   }
 

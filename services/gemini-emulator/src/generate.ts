@@ -55,7 +55,8 @@ export async function generateContent(
   const { generation } = request;
   const full = composeAnswer(analyses, generation.responseMimeType, generation.schema);
   const max = generation.maxOutputTokens;
-  const { text, truncated } = max === undefined ? { text: full, truncated: false } : truncateToTokens(full, max);
+  const { text, truncated } =
+    max === undefined ? { text: full, truncated: false } : truncateToTokens(full, max);
 
   const parts: ResponsePart[] = [];
   let thoughtsTokens = 0;
@@ -87,7 +88,11 @@ export async function countTokens(request: ParsedRequest, call: ModelCall): Prom
 }
 
 /** Same images and settings in, same text out: tests predict it from the images they sent. */
-export function composeAnswer(analyses: readonly ImageAnalysis[], responseMimeType: string, schema: unknown): string {
+export function composeAnswer(
+  analyses: readonly ImageAnalysis[],
+  responseMimeType: string,
+  schema: unknown,
+): string {
   const description = describeImages(analyses);
   if (responseMimeType === "text/x.enum" && isObject(schema) && Array.isArray(schema.enum)) {
     return String(pickEnum(schema.enum, analyses.flatMap(colourNamesOf)));
@@ -106,7 +111,10 @@ function price(request: ParsedRequest, sizes: readonly ImageSizeInfo[], rule: To
   return promptTokens(request.texts, priced, rule);
 }
 
-async function mapLimit<T>(images: readonly InlineImage[], task: (image: InlineImage) => Promise<T>): Promise<T[]> {
+async function mapLimit<T>(
+  images: readonly InlineImage[],
+  task: (image: InlineImage) => Promise<T>,
+): Promise<T[]> {
   const results: T[] = new Array<T>(images.length);
   let next = 0;
   const worker = async (): Promise<void> => {

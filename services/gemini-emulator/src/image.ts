@@ -33,7 +33,10 @@ export async function measureImage(image: InlineImage): Promise<ImageSizeInfo> {
   try {
     metadata = await sharp(image.bytes, INPUT).metadata();
   } catch (error) {
-    throw unprocessableImage(`${image.field}.data`, `cannot read the ${image.mimeType} header: ${firstLine(error)}`);
+    throw unprocessableImage(
+      `${image.field}.data`,
+      `cannot read the ${image.mimeType} header: ${firstLine(error)}`,
+    );
   }
   const { width, height } = metadata.autoOrient;
   if (!width || !height) {
@@ -46,7 +49,7 @@ export async function analyseImage(image: InlineImage): Promise<ImageAnalysis> {
   const size = await measureImage(image);
   try {
     const pixels = await sharp(image.bytes, INPUT)
-      .resize(SAMPLE_SIDE, SAMPLE_SIDE, { fit: "fill", kernel: "nearest" })
+      .resize(SAMPLE_SIDE, SAMPLE_SIDE, { fit: "fill", kernel: "lanczos3" })
       .toColourspace("srgb")
       .ensureAlpha()
       .raw({ depth: "uchar" })
@@ -56,7 +59,10 @@ export async function analyseImage(image: InlineImage): Promise<ImageAnalysis> {
     if (isHeif(image.mimeType) && /HEVC|has not been built in/i.test(String(error))) {
       return { ...size, colours: null };
     }
-    throw unprocessableImage(`${image.field}.data`, `cannot decode the ${image.mimeType} pixels: ${firstLine(error)}`);
+    throw unprocessableImage(
+      `${image.field}.data`,
+      `cannot decode the ${image.mimeType} pixels: ${firstLine(error)}`,
+    );
   }
 }
 
@@ -66,5 +72,10 @@ function isHeif(mimeType: string): boolean {
 
 function firstLine(error: unknown): string {
   const text = error instanceof Error ? error.message : String(error);
-  return text.split("\n").find((line) => line.trim() !== "")?.trim() ?? "unknown error";
+  return (
+    text
+      .split("\n")
+      .find((line) => line.trim() !== "")
+      ?.trim() ?? "unknown error"
+  );
 }

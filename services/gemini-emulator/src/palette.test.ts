@@ -42,7 +42,11 @@ describe("dominantColours", () => {
       4,
     );
     expect(result).toEqual([
-      { name: "red", hex: toHex((6 * 208 + 2 * 200) / 8, (6 * 16 + 2 * 20) / 8, (6 * 16 + 2 * 20) / 8), share: 0.8 },
+      {
+        name: "red",
+        hex: toHex((6 * 208 + 2 * 200) / 8, (6 * 16 + 2 * 20) / 8, (6 * 16 + 2 * 20) / 8),
+        share: 0.8,
+      },
       { name: "blue", hex: "#1030c0", share: 0.2 },
     ]);
   });
@@ -59,9 +63,8 @@ describe("dominantColours", () => {
   });
 
   it("reads 3-channel pixels", () => {
-    expect(dominantColours(Uint8Array.from([255, 255, 255, 0, 0, 0, 0, 0, 0]), 3).map((c) => c.name)).toEqual([
-      "black",
-      "white",
-    ]);
+    expect(dominantColours(Uint8Array.from([255, 255, 255, 0, 0, 0, 0, 0, 0]), 3).map((c) => c.name)).toEqual(
+      ["black", "white"],
+    );
   });
 });

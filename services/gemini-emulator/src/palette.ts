@@ -97,7 +97,10 @@ export function dominantColours(pixels: Uint8Array, channels: 3 | 4): ColourShar
     opaque += 1;
   }
   return [...sums.entries()]
-    .sort(([nameA, a], [nameB, b]) => b.count - a.count || COLOUR_NAMES.indexOf(nameA) - COLOUR_NAMES.indexOf(nameB))
+    .sort(
+      ([nameA, a], [nameB, b]) =>
+        b.count - a.count || COLOUR_NAMES.indexOf(nameA) - COLOUR_NAMES.indexOf(nameB),
+    )
     .map(([name, sum]) => ({
       name,
       hex: toHex(sum.r / sum.count, sum.g / sum.count, sum.b / sum.count),

@@ -3,7 +3,8 @@
 // declared type here, but decoded elsewhere.
 import type { MediaResolution } from "@tessera/imaging";
 import { describeUnknownBytes, parseMediaResolution, sniffImage } from "@tessera/imaging";
-import { EmulatorApiError, invalidArgument, unprocessableImage, unsupportedMimeType } from "./errors.ts";
+import type { EmulatorApiError } from "./errors.ts";
+import { invalidArgument, unprocessableImage, unsupportedMimeType } from "./errors.ts";
 
 export const SUPPORTED_IMAGE_TYPES: readonly string[] = [
   "image/png",
@@ -72,7 +73,11 @@ export function parseGenerateContentRequest(body: unknown, context: ParseContext
   const texts: string[] = [];
   const systemInstruction = get(request, "systemInstruction");
   if (systemInstruction !== undefined) texts.push(...parseSystemInstruction(systemInstruction));
-  const { texts: contentTexts, images } = parseContents(get(request, "contents"), "GenerateContentRequest", context);
+  const { texts: contentTexts, images } = parseContents(
+    get(request, "contents"),
+    "GenerateContentRequest",
+    context,
+  );
   texts.push(...contentTexts);
   const generation = parseGenerationConfig(get(request, "generationConfig"), context);
   return { texts, images, generation };
@@ -179,7 +184,13 @@ function parseInlineImage(part: Json, path: string, imageIndex: number): InlineI
     throw unprocessableImage(`${field}.data`, `declared ${mimeType}, but the bytes ${actual}`);
   }
   const resolution = get(part, "mediaResolution");
-  return { index: imageIndex, field, mimeType, bytes, mediaResolution: parsePartResolution(resolution, path) };
+  return {
+    index: imageIndex,
+    field,
+    mimeType,
+    bytes,
+    mediaResolution: parsePartResolution(resolution, path),
+  };
 }
 
 /** HEIC is a HEIF profile; files are routinely labelled with either name. */

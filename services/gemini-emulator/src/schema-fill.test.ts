@@ -10,7 +10,11 @@ const red: ImageAnalysis = {
     { name: "blue", hex: "#1030c0", share: 0.3 },
   ],
 };
-const green: ImageAnalysis = { width: 100, height: 50, colours: [{ name: "green", hex: "#00ff00", share: 1 }] };
+const green: ImageAnalysis = {
+  width: 100,
+  height: 50,
+  colours: [{ name: "green", hex: "#00ff00", share: 1 }],
+};
 const one = { images: [red], description: "A red image." };
 const two = { images: [red, green], description: "Two images." };
 
@@ -68,7 +72,11 @@ describe("fillSchema with the API's OpenAPI subset", () => {
 
   it("honours minItems and maxItems", () => {
     expect(fillSchema({ type: "ARRAY", items: { type: "STRING" }, maxItems: 1 }, one)).toEqual(["red"]);
-    expect(fillSchema({ type: "ARRAY", items: { type: "BOOLEAN" }, minItems: 3 }, one)).toEqual([false, false, false]);
+    expect(fillSchema({ type: "ARRAY", items: { type: "BOOLEAN" }, minItems: 3 }, one)).toEqual([
+      false,
+      false,
+      false,
+    ]);
   });
 });
 
@@ -76,7 +84,9 @@ describe("fillSchema with JSON Schema", () => {
   it("follows $ref into $defs, type lists, const and anyOf", () => {
     const schema = {
       type: "object",
-      $defs: { Size: { type: "object", properties: { width: { type: "integer" }, height: { type: "integer" } } } },
+      $defs: {
+        Size: { type: "object", properties: { width: { type: "integer" }, height: { type: "integer" } } },
+      },
       properties: {
         size: { $ref: "#/$defs/Size" },
         kind: { const: "photo" },

@@ -65,7 +65,8 @@ function fill(node: unknown, scope: Scope, name: string | undefined, walk: Walk)
   if (Array.isArray(schema.enum) && schema.enum.length > 0) return pickEnum(schema.enum, scope.colourNames);
   const branches = schema.anyOf ?? schema.oneOf ?? schema.allOf;
   if (Array.isArray(branches)) {
-    const branch = branches.find((candidate) => schemaType(candidate, walk.root) !== "null") ?? branches[0];
+    const options: unknown[] = branches;
+    const branch = options.find((candidate) => schemaType(candidate, walk.root) !== "null") ?? options[0];
     return fill(branch, scope, name, deeper);
   }
 
@@ -158,9 +159,8 @@ const SCHEMA_TYPES: readonly string[] = ["object", "array", "string", "number", 
 function schemaType(node: unknown, root: unknown): SchemaType | undefined {
   if (!isSchema(node)) return undefined;
   const schema = resolveRef(node, root);
-  const declared = Array.isArray(schema.type)
-    ? (schema.type.find((type) => type !== "null") ?? schema.type[0])
-    : schema.type;
+  const types: unknown[] = Array.isArray(schema.type) ? schema.type : [schema.type];
+  const declared = types.find((type) => type !== "null") ?? types[0];
   if (typeof declared === "string") {
     const lower = declared.toLowerCase();
     if (SCHEMA_TYPES.includes(lower)) return lower as SchemaType;
@@ -183,7 +183,11 @@ function resolveRef(schema: Schema, root: unknown): Schema {
       .replace(/^#\/?/, "")
       .split("/")
       .filter((segment) => segment !== "")
-      .reduce<unknown>((node, segment) => (isSchema(node) ? node[segment.replaceAll("~1", "/").replaceAll("~0", "~")] : undefined), root);
+      .reduce<unknown>(
+        (node, segment) =>
+          isSchema(node) ? node[segment.replaceAll("~1", "/").replaceAll("~0", "~")] : undefined,
+        root,
+      );
     if (!isSchema(target)) return current;
     current = target;
   }

@@ -75,7 +75,12 @@ export async function startEmulator(options: EmulatorOptions = {}): Promise<Emul
   };
 
   /** Everything between "the body has arrived" and "here is the 200 body"; failures throw. */
-  const answer = async (req: IncomingMessage, url: URL, route: Route | undefined, body: BodyRead): Promise<unknown> => {
+  const answer = async (
+    req: IncomingMessage,
+    url: URL,
+    route: Route | undefined,
+    body: BodyRead,
+  ): Promise<unknown> => {
     if (route === undefined || req.method !== "POST") throw routeNotFound(req.method ?? "?", url.pathname);
     const apiKey = headerValue(req, "x-goog-api-key") ?? url.searchParams.get("key") ?? "";
     if (apiKey === "") throw missingApiKey();

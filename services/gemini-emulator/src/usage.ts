@@ -42,7 +42,11 @@ export interface PricedImage extends ImageSizeInfo {
   mediaResolution: MediaResolution | undefined;
 }
 
-export function promptTokens(texts: readonly string[], images: readonly PricedImage[], rule: TokenRule): PromptTokens {
+export function promptTokens(
+  texts: readonly string[],
+  images: readonly PricedImage[],
+  rule: TokenRule,
+): PromptTokens {
   const text = texts.reduce((sum, part) => sum + textTokens(part), 0);
   const image = images.reduce(
     (sum, size) => sum + imageTokens(size, rule, { mediaResolution: size.mediaResolution }).tokens,
@@ -55,7 +59,11 @@ export function promptTokens(texts: readonly string[], images: readonly PricedIm
   return { text, image, total: text + image, details };
 }
 
-export function usageMetadata(prompt: PromptTokens, candidatesTokens: number, thoughtsTokens: number): UsageMetadata {
+export function usageMetadata(
+  prompt: PromptTokens,
+  candidatesTokens: number,
+  thoughtsTokens: number,
+): UsageMetadata {
   return {
     promptTokenCount: prompt.total,
     candidatesTokenCount: candidatesTokens,

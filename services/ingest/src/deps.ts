@@ -5,7 +5,7 @@ import type { Storage } from "@tessera/storage";
 export interface IngestDeps {
   runs: RunStore;
   producer: Producer;
-  storage(uri: string): Storage;
+  storage: (uri: string) => Storage;
   log: Logger;
-  now(): Date;
+  now: () => Date;
 }

@@ -9,8 +9,8 @@ export interface WorkerDeps {
   producer: Producer;
   gemini: GoogleGenAI;
   /** Opens (and caches) the storage behind a location URI. */
-  storage(uri: string): Storage;
+  storage: (uri: string) => Storage;
   log: Logger;
   maxImageBytes: number;
-  now(): Date;
+  now: () => Date;
 }

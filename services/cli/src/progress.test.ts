@@ -1,0 +1,53 @@
+import { describe, expect, it } from "vitest";
+import type { RunState } from "@tessera/queue";
+import { formatCount, formatDuration, progressLine, summaryText } from "./progress.ts";
+
+const base: RunState = {
+  v: 1,
+  runId: "r1",
+  task: "caption",
+  model: "gemini-2.5-flash",
+  prompt: "p",
+  source: "s3://b/in",
+  out: "s3://b/out",
+  createdAt: "2026-01-01T00:00:00.000Z",
+  status: "running",
+  scanned: true,
+  objects: 12,
+  images: 10,
+  skipped: 2,
+  done: 4,
+  failed: 1,
+  blocked: 0,
+  tokens_prompt: 12_345,
+  tokens_output: 321,
+  tokens_image: 10_000,
+};
+
+describe("progress", () => {
+  it("draws the bar from settled images over the total", () => {
+    const line = progressLine(base, 10, new Date("2026-01-01T00:01:05Z"));
+    expect(line).toBe("[#####.....]  5/10  done 4 failed 1 skipped 2  tokens 12.3k in / 321 out  1m05s  running");
+  });
+
+  it("marks the total as provisional while the source is still being listed", () => {
+    expect(progressLine({ ...base, scanned: false, status: "scanning" }, 4)).toContain("5/10+");
+  });
+
+  it("summarises a run with its first problems", () => {
+    const text = summaryText({ ...base, status: "completed", failed: 3, done: 7, finishedAt: "2026-01-01T00:00:09.000Z" }, [
+      { key: "a.jpg", status: "failed", message: "undecodable jpeg" },
+    ]);
+    expect(text).toContain("run r1: completed");
+    expect(text).toContain("done 7, failed 3");
+    expect(text).toContain("elapsed  9s");
+    expect(text).toContain("output   s3://b/out/r1/");
+    expect(text).toContain("    failed a.jpg: undecodable jpeg");
+    expect(text).toContain("... and 2 more in manifest.jsonl");
+  });
+
+  it("formats counts and durations compactly", () => {
+    expect([formatCount(999), formatCount(12_345), formatCount(3_200_000)]).toEqual(["999", "12.3k", "3.20M"]);
+    expect([formatDuration(400), formatDuration(61_000), formatDuration(3_725_000)]).toEqual(["0s", "1m01s", "1h02m"]);
+  });
+});

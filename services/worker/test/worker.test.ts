@@ -1,0 +1,217 @@
+import { mkdir, mkdtemp, rm, writeFile } from "node:fs/promises";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { pathToFileURL } from "node:url";
+import { Queue } from "bullmq";
+import { afterAll, afterEach, beforeAll, describe, expect, it } from "vitest";
+import { createLogger, type ManifestLine, type RunConfig } from "@tessera/core";
+import { createGeminiClient } from "@tessera/gemini";
+import { startEmulator, type Emulator } from "@tessera/gemini-emulator";
+import { bullPrefix, Producer, RunStore, type RunState } from "@tessera/queue";
+import { openStorage, type Storage } from "@tessera/storage";
+import { COLORS, makeScene, useTestPrefix } from "@tessera/testing";
+import { annotateImage, runFiles, startWorker, type RunningWorker, type WorkerDeps } from "../src/index.ts";
+
+let redisEnv: Awaited<ReturnType<typeof useTestPrefix>>;
+let emulator: Emulator;
+let dir: string;
+let deps: WorkerDeps;
+let runs: RunStore;
+let producer: Producer;
+let worker: RunningWorker | undefined;
+let counter = 0;
+
+const storages = new Map<string, Storage>();
+const storage = (uri: string) => {
+  let s = storages.get(uri);
+  if (!s) storages.set(uri, (s = openStorage(uri, { region: "us-east-1", forcePathStyle: false })));
+  return s;
+};
+
+beforeAll(async () => {
+  redisEnv = await useTestPrefix("worker");
+  emulator = await startEmulator({ port: 0, faults: { retryDelaySeconds: 0.3 } });
+  dir = await mkdtemp(join(tmpdir(), "tessera-worker-test-"));
+  runs = new RunStore(redisEnv.redis, redisEnv.prefix);
+  producer = new Producer(redisEnv.redis, redisEnv.prefix, {
+    annotate: { attempts: 3, backoff: { type: "fixed", delay: 50 } },
+  });
+  deps = {
+    runs,
+    producer,
+    gemini: createGeminiClient({ apiKey: "worker-test", baseUrl: emulator.url, timeoutMs: 10_000 }),
+    storage,
+    log: createLogger("silent"),
+    maxImageBytes: 5 * 1024 * 1024,
+    now: () => new Date(),
+  };
+});
+
+afterEach(async () => {
+  await worker?.close();
+  worker = undefined;
+});
+
+afterAll(async () => {
+  await producer?.close();
+  await emulator?.close();
+  await redisEnv?.cleanup();
+  await rm(dir, { recursive: true, force: true });
+});
+
+/** A run over `files` with every image enqueued, as ingest would leave it. */
+async function createRun(files: Record<string, Buffer>): Promise<RunConfig> {
+  const runId = `run${++counter}`;
+  const src = join(dir, runId, "src");
+  for (const [key, bytes] of Object.entries(files)) {
+    await mkdir(join(src, key, ".."), { recursive: true });
+    await writeFile(join(src, key), bytes);
+  }
+  const config: RunConfig = {
+    runId,
+    task: "caption",
+    model: "gemini-2.5-flash",
+    prompt: "Caption this image.",
+    source: pathToFileURL(src).href,
+    out: pathToFileURL(join(dir, runId, "out")).href,
+    createdAt: new Date().toISOString(),
+  };
+  await runs.create(config);
+  return config;
+}
+
+async function enqueueAll(config: RunConfig): Promise<void> {
+  const items = [];
+  for await (const object of storage(config.source).list()) {
+    items.push({
+      jobId: `${config.runId}-${items.length}`,
+      payload: { runId: config.runId, key: object.key, etag: object.etag, size: object.size, mime: "image/png" },
+    });
+  }
+  await producer.addBulk("annotate", items);
+  if ((await runs.markScanned(config.runId, items.length)) === "completed-run") {
+    await producer.add("finalize-run", { jobId: `finalize-${config.runId}`, payload: { runId: config.runId } });
+  }
+}
+
+async function untilFinished(runId: string, timeoutMs = 20_000): Promise<RunState> {
+  const deadline = Date.now() + timeoutMs;
+  for (;;) {
+    const run = await runs.require(runId);
+    if (run.status === "completed" || run.status === "failed") return run;
+    if (Date.now() > deadline) throw new Error(`run ${runId} still ${run.status}: ${JSON.stringify(run)}`);
+    await new Promise((r) => setTimeout(r, 50));
+  }
+}
+
+async function manifest(config: RunConfig): Promise<ManifestLine[]> {
+  const text = (await storage(config.out).get(runFiles.manifest(config.runId))).toString("utf8");
+  return text
+    .trim()
+    .split("\n")
+    .map((l) => JSON.parse(l) as ManifestLine);
+}
+
+const scene = (width = 120, height = 80) => makeScene({ width, height, background: COLORS.yellow });
+
+describe("annotate worker", () => {
+  it("waits out a 429 queue-wide without using up an attempt", async () => {
+    const config = await createRun({ "a.png": await scene() });
+    emulator.resetStats();
+    emulator.failNext(2, 429);
+    worker = await startWorker(deps, { connection: redisEnv.redis, prefix: redisEnv.prefix, concurrency: 2 });
+    await enqueueAll(config);
+    const run = await untilFinished(config.runId);
+    expect(run).toMatchObject({ status: "completed", done: 1, failed: 0 });
+    const [line] = await manifest(config);
+    expect(line).toMatchObject({ key: "a.png", status: "done", attempts: 1 });
+    expect(emulator.stats.byRouteAndStatus.generateContent[429]).toBe(2);
+    expect(emulator.stats.byRouteAndStatus.generateContent[200]).toBe(1);
+  });
+
+  it("retries transient failures with backoff, then records what still fails", async () => {
+    const recovers = await createRun({ "ok.png": await scene() });
+    emulator.resetStats();
+    emulator.failNext(2, 503);
+    worker = await startWorker(deps, { connection: redisEnv.redis, prefix: redisEnv.prefix, concurrency: 1 });
+    await enqueueAll(recovers);
+    await untilFinished(recovers.runId);
+    expect((await manifest(recovers))[0]).toMatchObject({ status: "done", attempts: 3 });
+
+    const givesUp = await createRun({ "down.png": await scene() });
+    emulator.failNext(3, 500);
+    await enqueueAll(givesUp);
+    const run = await untilFinished(givesUp.runId);
+    expect(run).toMatchObject({ done: 0, failed: 1 });
+    const [line] = await manifest(givesUp);
+    expect(line).toMatchObject({ status: "failed", attempts: 3, error: { class: "transient" } });
+    expect(line?.error?.message).toMatch(/^Gemini 500 INTERNAL/);
+  });
+
+  it("records permanent request errors at once, without retrying", async () => {
+    // Declared PNG, actually a GIF: the worker's own check fails it before any call is paid.
+    const gif = Buffer.from("GIF89a\x01\x00\x01\x00\x00\x00\x00;", "latin1");
+    const config = await createRun({ "anim.gif": gif, "fine.png": await scene(50, 50) });
+    emulator.resetStats();
+    worker = await startWorker(deps, { connection: redisEnv.redis, prefix: redisEnv.prefix, concurrency: 2 });
+    await enqueueAll(config);
+    const run = await untilFinished(config.runId);
+    expect(run).toMatchObject({ done: 1, failed: 1 });
+    const lines = await manifest(config);
+    expect(lines.find((l) => l.key === "anim.gif")).toMatchObject({
+      status: "failed",
+      attempts: 1,
+      error: { class: "bad_image", message: "unsupported image format image/gif (Gemini takes PNG, JPEG, WEBP, HEIC, HEIF)" },
+    });
+    expect(emulator.stats.byRouteAndStatus.generateContent[200]).toBe(1);
+
+    // Gemini's own 4xx (here 404 for a model it does not serve) is final too.
+    const unknownModel = await createRun({ "x.png": await scene() });
+    await redisEnv.redis.hset(runs.keys.run(unknownModel.runId), "model", "gemini-0-unknown");
+    await enqueueAll(unknownModel);
+    await untilFinished(unknownModel.runId);
+    const [line] = await manifest(unknownModel);
+    expect(line).toMatchObject({ status: "failed", attempts: 1, error: { class: "permanent" } });
+    expect(line?.error?.message).toMatch(/^Gemini 404 NOT_FOUND: models\/gemini-0-unknown is not found/);
+  });
+
+  it("never pays twice for an image: duplicate jobs and a crash between write and record", async () => {
+    const config = await createRun({ "one.png": await scene(), "two.png": await scene(64, 64) });
+    const objects = new Map<string, { etag: string; size: number }>();
+    for await (const o of storage(config.source).list()) objects.set(o.key, o);
+    const payload = (key: string) => ({ runId: config.runId, key, etag: objects.get(key)!.etag, size: objects.get(key)!.size, mime: "image/png" });
+    emulator.resetStats();
+
+    // A previous attempt wrote two.png's annotation and died before recording it.
+    expect(await annotateImage(deps, payload("two.png"), { number: 1, max: 3 })).toBe("done");
+    await redisEnv.redis.hdel(runs.keys.items(config.runId), "two.png");
+    await redisEnv.redis.hincrby(runs.keys.run(config.runId), "done", -1);
+    expect(await annotateImage(deps, payload("two.png"), { number: 2, max: 3 })).toBe("done");
+    expect(emulator.stats.byRouteAndStatus.generateContent[200]).toBe(1);
+
+    // The same image delivered twice.
+    expect(await annotateImage(deps, payload("one.png"), { number: 1, max: 3 })).toBe("done");
+    expect(await annotateImage(deps, payload("one.png"), { number: 1, max: 3 })).toBe("already-recorded");
+    expect(emulator.stats.byRouteAndStatus.generateContent[200]).toBe(2);
+    expect(await runs.require(config.runId)).toMatchObject({ done: 2 });
+  });
+
+  it("fails a job whose payload does not match the catalog, without retrying it", async () => {
+    worker = await startWorker(deps, { connection: redisEnv.redis, prefix: redisEnv.prefix, concurrency: 1 });
+    const raw = new Queue("annotate", { connection: redisEnv.redis, prefix: bullPrefix(redisEnv.prefix) });
+    try {
+      const job = await raw.add("annotate", { runId: "x", key: 42 }, { attempts: 3 });
+      const deadline = Date.now() + 10_000;
+      while ((await job.getState()) !== "failed" && Date.now() < deadline) await new Promise((r) => setTimeout(r, 50));
+      const failed = await raw.getJob(job.id!);
+      expect(await failed?.getState()).toBe("failed");
+      expect(failed?.attemptsMade).toBe(1);
+      expect(failed?.failedReason).toMatch(/invalid annotate payload/);
+    } finally {
+      await raw.close();
+    }
+    await expect(
+      producer.add("annotate", { jobId: "bad", payload: { runId: "r", key: "", etag: "e", size: -1, mime: "x" } }),
+    ).rejects.toThrow(/invalid annotate payload/);
+  });
+});
