@@ -45,7 +45,11 @@ export const envSchema = z.object({
     .optional()
     .describe("Path-style S3 addressing; defaults to true when S3_ENDPOINT is set (most non-AWS servers)"),
   AWS_REGION: z.string().min(1).default("us-east-1").describe("S3 region; S3-compatible servers accept any"),
-  AWS_ACCESS_KEY_ID: z.string().min(1).optional().describe("S3 credentials; unset uses the AWS default chain"),
+  AWS_ACCESS_KEY_ID: z
+    .string()
+    .min(1)
+    .optional()
+    .describe("S3 credentials; unset uses the AWS default chain"),
   AWS_SECRET_ACCESS_KEY: z.string().min(1).optional().describe("S3 secret, paired with AWS_ACCESS_KEY_ID"),
   AWS_SESSION_TOKEN: z.string().min(1).optional().describe("Temporary S3 credentials' session token"),
   LOG_LEVEL: z

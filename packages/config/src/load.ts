@@ -60,7 +60,8 @@ function describeIssues(error: z.ZodError, raw: Record<string, string>): string 
   const lines = error.issues.map((issue) => {
     const name = String(issue.path[0] ?? "?");
     const value = raw[name];
-    const shown = value === undefined ? "" : SECRET.test(name) ? " (value hidden)" : ` (got ${JSON.stringify(value)})`;
+    const shown =
+      value === undefined ? "" : SECRET.test(name) ? " (value hidden)" : ` (got ${JSON.stringify(value)})`;
     return `  ${name}: ${issue.message}${shown}`;
   });
   return `Invalid configuration:\n${lines.join("\n")}`;

@@ -12,7 +12,9 @@ export const manifestLineSchema = z.object({
   status: itemStatusSchema,
   mime: z.string().optional(),
   annotationKey: z.string().optional(),
-  tokens: z.object({ prompt: z.number().int(), output: z.number().int(), image: z.number().int() }).optional(),
+  tokens: z
+    .object({ prompt: z.number().int(), output: z.number().int(), image: z.number().int() })
+    .optional(),
   error: z
     .object({
       class: z.enum([...ERROR_CLASSES, "not_an_image"]),

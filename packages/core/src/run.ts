@@ -5,7 +5,14 @@ export const TASKS = ["caption"] as const;
 export const taskSchema = z.enum(TASKS);
 export type Task = z.infer<typeof taskSchema>;
 
-export const RUN_STATUSES = ["scanning", "running", "finalizing", "completed", "failed", "cancelled"] as const;
+export const RUN_STATUSES = [
+  "scanning",
+  "running",
+  "finalizing",
+  "completed",
+  "failed",
+  "cancelled",
+] as const;
 export const runStatusSchema = z.enum(RUN_STATUSES);
 export type RunStatus = z.infer<typeof runStatusSchema>;
 

@@ -35,15 +35,19 @@ describe("classifyGeminiError", () => {
     [503, "transient"],
     [504, "transient"],
   ] as const)("maps HTTP %i to %s", (status, errorClass) => {
-    expect(classifyGeminiError(apiError(status, { error: { code: status, message: "x" } })).errorClass).toBe(errorClass);
+    expect(classifyGeminiError(apiError(status, { error: { code: status, message: "x" } })).errorClass).toBe(
+      errorClass,
+    );
   });
 
   it("treats network failures as transient and keeps non-JSON bodies readable", () => {
     const reset = Object.assign(new Error("socket hang up"), { code: "ECONNRESET" });
-    expect(classifyGeminiError(new TypeError("fetch failed", { cause: reset })).message).toMatch(/ECONNRESET/);
-    expect(classifyGeminiError(new ApiError({ status: 502, message: "<html>bad gateway</html>" })).message).toBe(
-      "Gemini 502: <html>bad gateway</html>",
+    expect(classifyGeminiError(new TypeError("fetch failed", { cause: reset })).message).toMatch(
+      /ECONNRESET/,
     );
+    expect(
+      classifyGeminiError(new ApiError({ status: 502, message: "<html>bad gateway</html>" })).message,
+    ).toBe("Gemini 502: <html>bad gateway</html>");
   });
 });
 

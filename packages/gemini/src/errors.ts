@@ -26,7 +26,15 @@ function parseBody(message: string): GoogleErrorBody["error"] {
   }
 }
 
-const NETWORK_CODES = new Set(["ECONNRESET", "ECONNREFUSED", "ETIMEDOUT", "EPIPE", "UND_ERR_SOCKET", "ENOTFOUND", "EAI_AGAIN"]);
+const NETWORK_CODES = new Set([
+  "ECONNRESET",
+  "ECONNREFUSED",
+  "ETIMEDOUT",
+  "EPIPE",
+  "UND_ERR_SOCKET",
+  "ENOTFOUND",
+  "EAI_AGAIN",
+]);
 
 function networkCode(err: unknown): string | undefined {
   for (let e: unknown = err, depth = 0; e instanceof Error && depth < 5; e = e.cause, depth++) {
@@ -48,13 +56,19 @@ export function classifyGeminiError(err: unknown): TesseraError {
     if (err.status === 429) {
       const retryInfo = body?.details?.find((d) => d["@type"]?.endsWith("google.rpc.RetryInfo"));
       const retryDelayMs = parseRetryDelay(retryInfo?.retryDelay);
-      return new TesseraError("rate_limited", summary, retryDelayMs === undefined ? { cause: err } : { cause: err, retryDelayMs });
+      return new TesseraError(
+        "rate_limited",
+        summary,
+        retryDelayMs === undefined ? { cause: err } : { cause: err, retryDelayMs },
+      );
     }
-    if (err.status === 408 || err.status >= 500) return new TesseraError("transient", summary, { cause: err });
+    if (err.status === 408 || err.status >= 500)
+      return new TesseraError("transient", summary, { cause: err });
     return new TesseraError("permanent", summary, { cause: err });
   }
   const code = networkCode(err);
-  if (code !== undefined) return new TesseraError("transient", `network error talking to Gemini: ${code}`, { cause: err });
+  if (code !== undefined)
+    return new TesseraError("transient", `network error talking to Gemini: ${code}`, { cause: err });
   if (err instanceof Error && (err.name === "AbortError" || err.name === "TimeoutError")) {
     return new TesseraError("transient", "Gemini request timed out", { cause: err });
   }

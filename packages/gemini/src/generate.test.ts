@@ -9,7 +9,12 @@ describe("answerFrom", () => {
   it("joins text parts and leaves out thoughts", () => {
     const response = r({
       candidates: [
-        { content: { parts: [{ text: "thinking...", thought: true }, { text: "A red " }, { text: "square." }] }, finishReason: "STOP" },
+        {
+          content: {
+            parts: [{ text: "thinking...", thought: true }, { text: "A red " }, { text: "square." }],
+          },
+          finishReason: "STOP",
+        },
       ],
     });
     expect(answerFrom(response)).toEqual({ text: "A red square.", finishReason: "STOP" });
@@ -25,8 +30,12 @@ describe("answerFrom", () => {
       return "none";
     };
     expect(blocked(r({ promptFeedback: { blockReason: "SAFETY" } }))).toBe("blocked");
-    expect(blocked(r({ candidates: [{ finishReason: "IMAGE_SAFETY", content: { parts: [] } }] }))).toBe("blocked");
-    expect(blocked(r({ candidates: [{ finishReason: "STOP", content: { parts: [{ text: "  " }] } }] }))).toBe("unparseable");
+    expect(blocked(r({ candidates: [{ finishReason: "IMAGE_SAFETY", content: { parts: [] } }] }))).toBe(
+      "blocked",
+    );
+    expect(blocked(r({ candidates: [{ finishReason: "STOP", content: { parts: [{ text: "  " }] } }] }))).toBe(
+      "unparseable",
+    );
   });
 });
 
@@ -47,6 +56,12 @@ describe("usageFrom", () => {
         }),
       ),
     ).toEqual({ promptTokens: 270, outputTokens: 12, imageTokens: 258, thoughtsTokens: 0, totalTokens: 282 });
-    expect(usageFrom(r({}))).toEqual({ promptTokens: 0, outputTokens: 0, imageTokens: 0, thoughtsTokens: 0, totalTokens: 0 });
+    expect(usageFrom(r({}))).toEqual({
+      promptTokens: 0,
+      outputTokens: 0,
+      imageTokens: 0,
+      thoughtsTokens: 0,
+      totalTokens: 0,
+    });
   });
 });

@@ -23,7 +23,14 @@ export interface GenerateResult {
   responseId: string | undefined;
 }
 
-const BLOCKING_FINISH = new Set(["SAFETY", "PROHIBITED_CONTENT", "IMAGE_SAFETY", "BLOCKLIST", "SPII", "RECITATION"]);
+const BLOCKING_FINISH = new Set([
+  "SAFETY",
+  "PROHIBITED_CONTENT",
+  "IMAGE_SAFETY",
+  "BLOCKLIST",
+  "SPII",
+  "RECITATION",
+]);
 
 /** Token counts from usageMetadata; image tokens come from the per-modality breakdown. */
 export function usageFrom(response: GenerateContentResponse): Usage {
@@ -44,7 +51,10 @@ export function usageFrom(response: GenerateContentResponse): Usage {
  * Reads the answer text, refusing blocked answers. Reasoning parts (`thought: true`) are not
  * the answer and are left out.
  */
-export function answerFrom(response: GenerateContentResponse): { text: string; finishReason: string | undefined } {
+export function answerFrom(response: GenerateContentResponse): {
+  text: string;
+  finishReason: string | undefined;
+} {
   const blockReason = response.promptFeedback?.blockReason;
   if (blockReason) throw new TesseraError("blocked", `prompt blocked: ${blockReason}`);
   const candidate = response.candidates?.[0];
@@ -75,7 +85,9 @@ export async function generate(client: GoogleGenAI, request: GenerateRequest): P
         {
           role: "user",
           parts: [
-            ...request.images.map((img) => ({ inlineData: { mimeType: img.mimeType, data: img.data.toString("base64") } })),
+            ...request.images.map((img) => ({
+              inlineData: { mimeType: img.mimeType, data: img.data.toString("base64") },
+            })),
             { text: request.prompt },
           ],
         },

@@ -18,7 +18,9 @@ async function rejection(p: Promise<unknown>): Promise<TesseraError> {
 
 describe("inspectImage", () => {
   it("reads format and size of a valid image", async () => {
-    const png = await sharp({ create: { width: 64, height: 48, channels: 3, background: "red" } }).png().toBuffer();
+    const png = await sharp({ create: { width: 64, height: 48, channels: 3, background: "red" } })
+      .png()
+      .toBuffer();
     const info = await inspectImage(png);
     expect(info).toMatchObject({ format: "png", mime: "image/png", width: 64, height: 48, orientation: 1 });
     expect(info.bytes).toBe(png.length);
@@ -34,8 +36,12 @@ describe("inspectImage", () => {
   });
 
   it("classifies zero bytes, truncation, text and unsupported formats as bad images", async () => {
-    const jpeg = await sharp({ create: { width: 400, height: 300, channels: 3, background: "red" } }).jpeg().toBuffer();
-    const gif = await sharp({ create: { width: 4, height: 4, channels: 3, background: "red" } }).gif().toBuffer();
+    const jpeg = await sharp({ create: { width: 400, height: 300, channels: 3, background: "red" } })
+      .jpeg()
+      .toBuffer();
+    const gif = await sharp({ create: { width: 4, height: 4, channels: 3, background: "red" } })
+      .gif()
+      .toBuffer();
     const cases: [Buffer, RegExp][] = [
       [Buffer.alloc(0), /empty object/],
       [jpeg.subarray(0, jpeg.length / 2), /undecodable jpeg: .*premature end/i],
@@ -49,10 +55,13 @@ describe("inspectImage", () => {
     }
   });
 
-  it.skipIf(!hasShared)("sends HEVC HEIC on its headers with a warning (needs ../shared/fixtures)", async () => {
-    const heic = readFileSync(new URL("heif/example.heic", FIXTURES));
-    const info = await inspectImage(heic);
-    expect(info).toMatchObject({ format: "heic", width: 1280, height: 854 });
-    expect(info.warnings[0]).toMatch(/HEVC/);
-  });
+  it.skipIf(!hasShared)(
+    "sends HEVC HEIC on its headers with a warning (needs ../shared/fixtures)",
+    async () => {
+      const heic = readFileSync(new URL("heif/example.heic", FIXTURES));
+      const info = await inspectImage(heic);
+      expect(info).toMatchObject({ format: "heic", width: 1280, height: 854 });
+      expect(info.warnings[0]).toMatch(/HEVC/);
+    },
+  );
 });

@@ -24,13 +24,18 @@ export async function inspectImage(bytes: Buffer): Promise<ImageInfo> {
   const sniffed = sniffImage(bytes);
   if (!sniffed) throw new TesseraError("bad_image", `not an image: ${describeUnknownBytes(bytes)}`);
   if (!sniffed.geminiSupported) {
-    throw new TesseraError("bad_image", `unsupported image format ${sniffed.mime} (Gemini takes PNG, JPEG, WEBP, HEIC, HEIF)`);
+    throw new TesseraError(
+      "bad_image",
+      `unsupported image format ${sniffed.mime} (Gemini takes PNG, JPEG, WEBP, HEIC, HEIF)`,
+    );
   }
   let meta: Metadata;
   try {
     meta = await sharp(bytes, SHARP_INPUT).metadata();
   } catch (err) {
-    throw new TesseraError("bad_image", `unreadable ${sniffed.format} header: ${sharpMessage(err)}`, { cause: err });
+    throw new TesseraError("bad_image", `unreadable ${sniffed.format} header: ${sharpMessage(err)}`, {
+      cause: err,
+    });
   }
   const width = meta.autoOrient.width;
   const height = meta.autoOrient.height;
@@ -41,7 +46,10 @@ export async function inspectImage(bytes: Buffer): Promise<ImageInfo> {
   } catch (err) {
     const full = err instanceof Error ? err.message : String(err);
     const hevc = (sniffed.format === "heic" || sniffed.format === "heif") && /HEVC/.test(full);
-    if (!hevc) throw new TesseraError("bad_image", `undecodable ${sniffed.format}: ${sharpMessage(err)}`, { cause: err });
+    if (!hevc)
+      throw new TesseraError("bad_image", `undecodable ${sniffed.format}: ${sharpMessage(err)}`, {
+        cause: err,
+      });
     warnings.push("HEVC-coded HEIC sent without a local decode check (no HEVC decoder here)");
   }
   return { ...sniffed, width, height, orientation: meta.orientation ?? 1, bytes: bytes.length, warnings };
@@ -50,5 +58,10 @@ export async function inspectImage(bytes: Buffer): Promise<ImageInfo> {
 function sharpMessage(err: unknown): string {
   const text = err instanceof Error ? err.message : String(err);
   // libvips repeats the file name and stacks lines; the first meaningful line is enough.
-  return text.split("\n").find((line) => line.trim() !== "")?.trim() ?? "unknown error";
+  return (
+    text
+      .split("\n")
+      .find((line) => line.trim() !== "")
+      ?.trim() ?? "unknown error"
+  );
 }

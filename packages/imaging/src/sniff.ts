@@ -48,7 +48,10 @@ function result(format: ImageFormat): SniffResult {
 
 function sniffIsoBmff(bytes: Uint8Array): SniffResult | undefined {
   if (bytes.length < 12 || ascii(bytes, 4, 8) !== "ftyp") return undefined;
-  const boxSize = Math.min(((bytes[0]! << 24) | (bytes[1]! << 16) | (bytes[2]! << 8) | bytes[3]!) >>> 0, bytes.length);
+  const boxSize = Math.min(
+    ((bytes[0]! << 24) | (bytes[1]! << 16) | (bytes[2]! << 8) | bytes[3]!) >>> 0,
+    bytes.length,
+  );
   const brands = [ascii(bytes, 8, 12)];
   for (let i = 16; i + 4 <= boxSize; i += 4) brands.push(ascii(bytes, i, i + 4));
   // The major brand decides; compatible brands break ties (an AVIF lists mif1 too).
@@ -61,9 +64,12 @@ function sniffIsoBmff(bytes: Uint8Array): SniffResult | undefined {
 export function sniffImage(bytes: Uint8Array): SniffResult | undefined {
   if (startsWith(bytes, [0x89, 0x50, 0x4e, 0x47, 0x0d, 0x0a, 0x1a, 0x0a])) return result("png");
   if (startsWith(bytes, [0xff, 0xd8, 0xff])) return result("jpeg");
-  if (bytes.length >= 12 && ascii(bytes, 0, 4) === "RIFF" && ascii(bytes, 8, 12) === "WEBP") return result("webp");
-  if (bytes.length >= 6 && (ascii(bytes, 0, 6) === "GIF87a" || ascii(bytes, 0, 6) === "GIF89a")) return result("gif");
-  if (startsWith(bytes, [0x49, 0x49, 0x2a, 0x00]) || startsWith(bytes, [0x4d, 0x4d, 0x00, 0x2a])) return result("tiff");
+  if (bytes.length >= 12 && ascii(bytes, 0, 4) === "RIFF" && ascii(bytes, 8, 12) === "WEBP")
+    return result("webp");
+  if (bytes.length >= 6 && (ascii(bytes, 0, 6) === "GIF87a" || ascii(bytes, 0, 6) === "GIF89a"))
+    return result("gif");
+  if (startsWith(bytes, [0x49, 0x49, 0x2a, 0x00]) || startsWith(bytes, [0x4d, 0x4d, 0x00, 0x2a]))
+    return result("tiff");
   if (bytes.length >= 14 && ascii(bytes, 0, 2) === "BM") return result("bmp");
   return sniffIsoBmff(bytes);
 }

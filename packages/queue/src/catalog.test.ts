@@ -20,7 +20,13 @@ describe("job catalog", () => {
   });
 
   it("keeps payloads small: a job carries keys, never bytes", () => {
-    const payload = parsePayload("annotate", { runId: "r", key: "k".repeat(200), etag: "e".repeat(34), size: 1, mime: "image/png" });
+    const payload = parsePayload("annotate", {
+      runId: "r",
+      key: "k".repeat(200),
+      etag: "e".repeat(34),
+      size: 1,
+      mime: "image/png",
+    });
     expect(JSON.stringify(payload).length).toBeLessThan(400);
   });
 });
@@ -28,11 +34,17 @@ describe("job catalog", () => {
 describe("createConsumer", () => {
   it("refuses to start without a handler for every job of its queue", () => {
     const connection = {} as Redis; // never touched: the check runs before any connection
-    expect(() => createConsumer({ connection, prefix: "t", queue: "runs", handlers: {}, concurrency: 1 })).toThrow(
-      MissingHandlerError,
-    );
     expect(() =>
-      createConsumer({ connection, prefix: "t", queue: "annotate", handlers: { "finalize-run": async () => {} }, concurrency: 1 }),
+      createConsumer({ connection, prefix: "t", queue: "runs", handlers: {}, concurrency: 1 }),
+    ).toThrow(MissingHandlerError);
+    expect(() =>
+      createConsumer({
+        connection,
+        prefix: "t",
+        queue: "annotate",
+        handlers: { "finalize-run": async () => {} },
+        concurrency: 1,
+      }),
     ).toThrow(/no handler for job\(s\) annotate/);
   });
 });

@@ -1,6 +1,13 @@
 import { UnrecoverableError, Worker, type Job } from "bullmq";
 import type { Redis } from "ioredis";
-import { InvalidPayloadError, jobsOfQueue, parsePayload, type JobName, type JobPayload, type QueueName } from "./catalog.ts";
+import {
+  InvalidPayloadError,
+  jobsOfQueue,
+  parsePayload,
+  type JobName,
+  type JobPayload,
+  type QueueName,
+} from "./catalog.ts";
 import { bullPrefix } from "./keys.ts";
 
 export type Handler<N extends JobName> = (payload: JobPayload<N>, job: Job) => Promise<void>;
@@ -37,7 +44,10 @@ export function createConsumer(options: ConsumerOptions): Worker {
     options.queue,
     async (job: Job) => {
       const name = job.name as JobName;
-      if (!names.includes(name)) throw new UnrecoverableError(`job name "${job.name}" is not in the catalog for queue ${options.queue}`);
+      if (!names.includes(name))
+        throw new UnrecoverableError(
+          `job name "${job.name}" is not in the catalog for queue ${options.queue}`,
+        );
       let payload: JobPayload<typeof name>;
       try {
         payload = parsePayload(name, job.data);

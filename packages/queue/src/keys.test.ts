@@ -15,7 +15,9 @@ describe("redis keys", () => {
   });
 
   it("describes a Redis URL without its password", () => {
-    expect(describeRedisUrl("redis://user:hunter2@cache.internal:6380/2")).toBe("redis://cache.internal:6380/2");
+    expect(describeRedisUrl("redis://user:hunter2@cache.internal:6380/2")).toBe(
+      "redis://cache.internal:6380/2",
+    );
     expect(describeRedisUrl("not a url")).toBe("(unparseable REDIS_URL)");
   });
 });

@@ -1,6 +1,13 @@
 import { Queue, type JobsOptions } from "bullmq";
 import type { Redis } from "ioredis";
-import { jobCatalog, parsePayload, QUEUE_NAMES, type JobName, type JobPayload, type QueueName } from "./catalog.ts";
+import {
+  jobCatalog,
+  parsePayload,
+  QUEUE_NAMES,
+  type JobName,
+  type JobPayload,
+  type QueueName,
+} from "./catalog.ts";
 import { bullPrefix } from "./keys.ts";
 
 export interface EnqueueItem<N extends JobName> {

@@ -1,6 +1,13 @@
 import type { Redis } from "ioredis";
 import { z } from "zod";
-import { manifestLineSchema, runConfigSchema, runStatusSchema, type ManifestLine, type RunConfig, type RunStatus } from "@tessera/core";
+import {
+  manifestLineSchema,
+  runConfigSchema,
+  runStatusSchema,
+  type ManifestLine,
+  type RunConfig,
+  type RunStatus,
+} from "@tessera/core";
 import { REDIS_CONTRACT_VERSION, redisKeys, type Keys } from "./keys.ts";
 
 /** Events kept per run: enough for a dashboard's recent history, bounded for million-image runs. */
@@ -111,7 +118,19 @@ export class RunStore {
         tokens_image: 0,
       })
       .zadd(this.keys.runs, Date.parse(config.createdAt), config.runId)
-      .xadd(this.keys.events(config.runId), "MAXLEN", "~", EVENTS_MAXLEN, "*", "type", "status", "status", "scanning", "at", config.createdAt)
+      .xadd(
+        this.keys.events(config.runId),
+        "MAXLEN",
+        "~",
+        EVENTS_MAXLEN,
+        "*",
+        "type",
+        "status",
+        "status",
+        "scanning",
+        "at",
+        config.createdAt,
+      )
       .exec();
   }
 
@@ -193,19 +212,39 @@ export class RunStore {
     await this.#redis
       .multi()
       .hset(this.keys.run(runId), fields)
-      .xadd(this.keys.events(runId), "MAXLEN", "~", EVENTS_MAXLEN, "*", "type", "status", "status", status, "at", at, ...(reason ? ["reason", reason] : []))
+      .xadd(
+        this.keys.events(runId),
+        "MAXLEN",
+        "~",
+        EVENTS_MAXLEN,
+        "*",
+        "type",
+        "status",
+        "status",
+        status,
+        "at",
+        at,
+        ...(reason ? ["reason", reason] : []),
+      )
       .exec();
   }
 
   /** The latest failed or blocked images, newest first, from the capped event stream. */
-  async recentFailures(runId: string, count = 5): Promise<{ key: string; status: string; message: string }[]> {
+  async recentFailures(
+    runId: string,
+    count = 5,
+  ): Promise<{ key: string; status: string; message: string }[]> {
     const entries = await this.#redis.xrevrange(this.keys.events(runId), "+", "-", "COUNT", 200);
     const failures: { key: string; status: string; message: string }[] = [];
     for (const [, flat] of entries) {
       const fields = new Map<string, string>();
       for (let i = 0; i + 1 < flat.length; i += 2) fields.set(flat[i]!, flat[i + 1]!);
       if (fields.get("type") !== "item") continue;
-      failures.push({ key: fields.get("key") ?? "", status: fields.get("status") ?? "", message: fields.get("message") ?? "" });
+      failures.push({
+        key: fields.get("key") ?? "",
+        status: fields.get("status") ?? "",
+        message: fields.get("message") ?? "",
+      });
       if (failures.length >= count) break;
     }
     return failures;

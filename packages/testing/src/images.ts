@@ -19,7 +19,9 @@ export async function makeScene(options: SceneOptions): Promise<Buffer> {
   }).composite(
     await Promise.all(
       boxes.map(async (box) => ({
-        input: await sharp({ create: { width: box.width, height: box.height, channels: 3, background: box.color } })
+        input: await sharp({
+          create: { width: box.width, height: box.height, channels: 3, background: box.color },
+        })
           .png()
           .toBuffer(),
         left: box.x,

@@ -7,7 +7,9 @@ export const TEST_REDIS_URL = process.env.REDIS_URL ?? "redis://127.0.0.1:6379";
  * A unique key namespace for one test file on the shared Redis, deleted afterwards. Other
  * projects and other test files use the same server, so nothing here may touch keys outside it.
  */
-export async function useTestPrefix(label: string): Promise<{ prefix: string; redis: Redis; cleanup(): Promise<void> }> {
+export async function useTestPrefix(
+  label: string,
+): Promise<{ prefix: string; redis: Redis; cleanup(): Promise<void> }> {
   const prefix = `tessera-test-${label}-${randomBytes(4).toString("hex")}`;
   const redis = new Redis(TEST_REDIS_URL, { maxRetriesPerRequest: null });
   await redis.ping();

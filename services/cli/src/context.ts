@@ -12,7 +12,10 @@ export interface CommonFlags {
   logLevel?: string;
 }
 
-export function configFrom(flags: CommonFlags, extra: Partial<Record<keyof Env, string | undefined>> = {}): Config {
+export function configFrom(
+  flags: CommonFlags,
+  extra: Partial<Record<keyof Env, string | undefined>> = {},
+): Config {
   return loadConfig(process.env, {
     REDIS_URL: flags.redisUrl,
     TESSERA_PREFIX: flags.prefix,
@@ -53,7 +56,9 @@ export async function openContext(config: Config, role: "worker" | "client"): Pr
     redis.disconnect();
     throw err;
   }
-  const producer = new Producer(redis, config.env.TESSERA_PREFIX, { annotate: { attempts: config.env.TESSERA_ATTEMPTS } });
+  const producer = new Producer(redis, config.env.TESSERA_PREFIX, {
+    annotate: { attempts: config.env.TESSERA_ATTEMPTS },
+  });
   return {
     config,
     log,

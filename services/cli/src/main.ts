@@ -15,7 +15,14 @@ function common(cmd: Command): Command {
   return cmd
     .option("--redis-url <url>", "Redis URL (env REDIS_URL, default redis://127.0.0.1:6379)")
     .option("--prefix <prefix>", "namespace of Tessera's Redis keys (env TESSERA_PREFIX, default tessera)")
-    .addOption(new Option("--log-level <level>", "log verbosity (env LOG_LEVEL)").choices(["debug", "info", "warn", "error"]));
+    .addOption(
+      new Option("--log-level <level>", "log verbosity (env LOG_LEVEL)").choices([
+        "debug",
+        "info",
+        "warn",
+        "error",
+      ]),
+    );
 }
 
 const program = new Command()

@@ -27,7 +27,9 @@ const base: RunState = {
 describe("progress", () => {
   it("draws the bar from settled images over the total", () => {
     const line = progressLine(base, 10, new Date("2026-01-01T00:01:05Z"));
-    expect(line).toBe("[#####.....]  5/10  done 4 failed 1 skipped 2  tokens 12.3k in / 321 out  1m05s  running");
+    expect(line).toBe(
+      "[#####.....]  5/10  done 4 failed 1 skipped 2  tokens 12.3k in / 321 out  1m05s  running",
+    );
   });
 
   it("marks the total as provisional while the source is still being listed", () => {
@@ -35,9 +37,10 @@ describe("progress", () => {
   });
 
   it("summarises a run with its first problems", () => {
-    const text = summaryText({ ...base, status: "completed", failed: 3, done: 7, finishedAt: "2026-01-01T00:00:09.000Z" }, [
-      { key: "a.jpg", status: "failed", message: "undecodable jpeg" },
-    ]);
+    const text = summaryText(
+      { ...base, status: "completed", failed: 3, done: 7, finishedAt: "2026-01-01T00:00:09.000Z" },
+      [{ key: "a.jpg", status: "failed", message: "undecodable jpeg" }],
+    );
     expect(text).toContain("run r1: completed");
     expect(text).toContain("done 7, failed 3");
     expect(text).toContain("elapsed  9s");
@@ -47,7 +50,15 @@ describe("progress", () => {
   });
 
   it("formats counts and durations compactly", () => {
-    expect([formatCount(999), formatCount(12_345), formatCount(3_200_000)]).toEqual(["999", "12.3k", "3.20M"]);
-    expect([formatDuration(400), formatDuration(61_000), formatDuration(3_725_000)]).toEqual(["0s", "1m01s", "1h02m"]);
+    expect([formatCount(999), formatCount(12_345), formatCount(3_200_000)]).toEqual([
+      "999",
+      "12.3k",
+      "3.20M",
+    ]);
+    expect([formatDuration(400), formatDuration(61_000), formatDuration(3_725_000)]).toEqual([
+      "0s",
+      "1m01s",
+      "1h02m",
+    ]);
   });
 });

@@ -30,7 +30,10 @@ export function tessera(args: string[], env: NodeJS.ProcessEnv, timeoutMs = 120_
 }
 
 /** Starts a long-running `tessera` command (a worker); the caller stops it. */
-export function tesseraProcess(args: string[], env: NodeJS.ProcessEnv): { child: ChildProcess; output(): string } {
+export function tesseraProcess(
+  args: string[],
+  env: NodeJS.ProcessEnv,
+): { child: ChildProcess; output(): string } {
   const child = spawn(process.execPath, [MAIN, ...args], { env, stdio: ["ignore", "pipe", "pipe"] });
   let output = "";
   child.stdout?.on("data", (d: Buffer) => (output += d.toString()));

@@ -38,7 +38,15 @@ beforeAll(async () => {
       width: spec.width,
       height: spec.height,
       background: COLORS.red,
-      boxes: [{ x: 0, y: 0, width: Math.floor(spec.width / 4), height: Math.floor(spec.height / 4), color: COLORS.blue }],
+      boxes: [
+        {
+          x: 0,
+          y: 0,
+          width: Math.floor(spec.width / 4),
+          height: Math.floor(spec.height / 4),
+          color: COLORS.blue,
+        },
+      ],
       format: spec.format,
     });
     await data.put(key, bytes, { contentType: "application/octet-stream" });
@@ -48,9 +56,13 @@ beforeAll(async () => {
   await data.put("b/fake.jpg", "this is not a jpeg", { contentType: "image/jpeg" });
   await data.put("c/empty.png", Buffer.alloc(0), { contentType: "image/png" });
   // Left by an earlier run inside the source: the run must not annotate its own outputs.
-  await data.put("_out/old/annotations/x.png", await makeScene({ width: 10, height: 10, background: COLORS.black }), {
-    contentType: "image/png",
-  });
+  await data.put(
+    "_out/old/annotations/x.png",
+    await makeScene({ width: 10, height: 10, background: COLORS.black }),
+    {
+      contentType: "image/png",
+    },
+  );
 });
 
 afterAll(async () => {
@@ -65,7 +77,10 @@ describe("tessera run, S3 to S3, through a worker process and the emulator", () 
     try {
       const source = `s3://${bucket.bucket}/data`;
       const out = `s3://${bucket.bucket}/data/_out`;
-      const result = await tessera(["run", source, "--out", out, "--task", "caption", "--wait", "--json"], env);
+      const result = await tessera(
+        ["run", source, "--out", out, "--task", "caption", "--wait", "--json"],
+        env,
+      );
       expect(result.code, result.stderr + worker.output()).toBe(0);
       const run = JSON.parse(result.stdout) as Record<string, unknown>;
       expect(run).toMatchObject({
@@ -88,9 +103,7 @@ describe("tessera run, S3 to S3, through a worker process and the emulator", () 
       const keys = lines.map((l) => l.key);
       expect(keys).toEqual([...keys].sort());
       expect(new Set(keys).size).toBe(keys.length);
-      expect(keys.sort()).toEqual(
-        [...Object.keys(IMAGES), "c/torn.jpg", "b/fake.jpg", "c/empty.png"].sort(),
-      );
+      expect(keys.sort()).toEqual([...Object.keys(IMAGES), "c/torn.jpg", "b/fake.jpg", "c/empty.png"].sort());
       const byKey = new Map<string, ManifestLine>(lines.map((l) => [l.key, l]));
       expect(byKey.get("c/torn.jpg")).toMatchObject({ status: "failed", error: { class: "bad_image" } });
       expect(byKey.get("c/torn.jpg")?.error?.message).toMatch(/premature end/i);
@@ -105,7 +118,12 @@ describe("tessera run, S3 to S3, through a worker process and the emulator", () 
         const annotation = annotationSchema.parse(
           JSON.parse((await output.get(`annotations/${key}.json`)).toString("utf8")),
         );
-        expect(annotation.source).toMatchObject({ key, width: spec.width, height: spec.height, mime: `image/${spec.format}` });
+        expect(annotation.source).toMatchObject({
+          key,
+          width: spec.width,
+          height: spec.height,
+          mime: `image/${spec.format}`,
+        });
         expect(annotation.source.uri).toBe(`s3://${bucket.bucket}/data/${key}`);
         expect(annotation.result.caption).toContain(`${spec.width}x${spec.height}`);
         expect(annotation.result.caption).toMatch(/red/);
@@ -117,7 +135,11 @@ describe("tessera run, S3 to S3, through a worker process and the emulator", () 
       expect(run.tokens_prompt).toBe(promptTokens);
 
       const runJson = JSON.parse((await output.get("run.json")).toString("utf8")) as Record<string, unknown>;
-      expect(runJson).toMatchObject({ runId, status: "completed", counts: { done: 5, failed: 1, skipped: 2 } });
+      expect(runJson).toMatchObject({
+        runId,
+        status: "completed",
+        counts: { done: 5, failed: 1, skipped: 2 },
+      });
       // Nothing paid twice: one successful generateContent per annotated image.
       expect(emulator.stats.byRouteAndStatus.generateContent[200]).toBe(5);
       expect(emulator.stats.billedPromptTokens).toBe(promptTokens);
@@ -140,9 +162,21 @@ describe("bad input is refused before anything is enqueued", () => {
   }
 
   it.each([
-    ["an unknown bucket", () => [`s3://tessera-no-such-bucket-${Date.now()}/x`, `s3://${bucket.bucket}/out`], /bucket.*(does not exist|not found)/i],
-    ["a missing prefix", () => [`s3://${bucket.bucket}/nothing-here`, `s3://${bucket.bucket}/out`], /no objects under s3:\/\//],
-    ["a missing folder", () => ["file:///nonexistent/tessera-test", "file:///tmp/tessera-out"], /does not exist/],
+    [
+      "an unknown bucket",
+      () => [`s3://tessera-no-such-bucket-${Date.now()}/x`, `s3://${bucket.bucket}/out`],
+      /bucket.*(does not exist|not found)/i,
+    ],
+    [
+      "a missing prefix",
+      () => [`s3://${bucket.bucket}/nothing-here`, `s3://${bucket.bucket}/out`],
+      /no objects under s3:\/\//,
+    ],
+    [
+      "a missing folder",
+      () => ["file:///nonexistent/tessera-test", "file:///tmp/tessera-out"],
+      /does not exist/,
+    ],
     ["a relative path", () => ["./images", "file:///tmp/tessera-out"], /file:\/\/|s3:\/\//],
   ])("%s", async (_label, locations, message) => {
     const before = await redisEnv.redis.zcard(`${redisEnv.prefix}:runs`);

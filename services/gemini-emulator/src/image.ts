@@ -49,7 +49,7 @@ export async function analyseImage(image: InlineImage): Promise<ImageAnalysis> {
   const size = await measureImage(image);
   try {
     const pixels = await sharp(image.bytes, INPUT)
-      .resize(SAMPLE_SIDE, SAMPLE_SIDE, { fit: "fill", kernel: "lanczos3" })
+      .resize(SAMPLE_SIDE, SAMPLE_SIDE, { fit: "fill", kernel: "nearest" })
       .toColourspace("srgb")
       .ensureAlpha()
       .raw({ depth: "uchar" })

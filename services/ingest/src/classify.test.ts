@@ -13,9 +13,19 @@ let storage: Storage;
 
 beforeAll(async () => {
   dir = await mkdtemp(join(tmpdir(), "tessera-classify-"));
-  await writeFile(join(dir, "photo.txt"), await sharp({ create: { width: 4, height: 4, channels: 3, background: "red" } }).jpeg().toBuffer());
+  await writeFile(
+    join(dir, "photo.txt"),
+    await sharp({ create: { width: 4, height: 4, channels: 3, background: "red" } })
+      .jpeg()
+      .toBuffer(),
+  );
   await writeFile(join(dir, "doc.jpg"), "%PDF-1.7 not really an image");
-  await writeFile(join(dir, "anim.webp.gif"), await sharp({ create: { width: 4, height: 4, channels: 3, background: "red" } }).gif().toBuffer());
+  await writeFile(
+    join(dir, "anim.webp.gif"),
+    await sharp({ create: { width: 4, height: 4, channels: 3, background: "red" } })
+      .gif()
+      .toBuffer(),
+  );
   await writeFile(join(dir, "empty.png"), "");
   storage = openStorage(pathToFileURL(dir).href, { region: "us-east-1", forcePathStyle: false });
 });
@@ -31,11 +41,17 @@ async function classify(key: string) {
 describe("classifyObject", () => {
   it("goes by the bytes, not the extension", async () => {
     expect(await classify("photo.txt")).toMatchObject({ kind: "image", mime: "image/jpeg" });
-    expect(await classify("doc.jpg")).toMatchObject({ kind: "skipped", reason: 'not an image: starts with "%PDF-1.7"' });
+    expect(await classify("doc.jpg")).toMatchObject({
+      kind: "skipped",
+      reason: 'not an image: starts with "%PDF-1.7"',
+    });
   });
 
   it("skips formats Gemini does not take, and empty objects, with the reason", async () => {
-    expect(await classify("anim.webp.gif")).toMatchObject({ kind: "skipped", reason: "unsupported image format image/gif" });
+    expect(await classify("anim.webp.gif")).toMatchObject({
+      kind: "skipped",
+      reason: "unsupported image format image/gif",
+    });
     expect(await classify("empty.png")).toMatchObject({ kind: "skipped", reason: "empty object (0 bytes)" });
   });
 });

@@ -1,6 +1,13 @@
 import { createHash } from "node:crypto";
 import pLimit from "p-limit";
-import { DEFAULT_CAPTION_PROMPT, UsageError, errorMessage, newRunId, type RunConfig, type Task } from "@tessera/core";
+import {
+  DEFAULT_CAPTION_PROMPT,
+  UsageError,
+  errorMessage,
+  newRunId,
+  type RunConfig,
+  type Task,
+} from "@tessera/core";
 import type { EnqueueItem } from "@tessera/queue";
 import { isUnder, type ObjectInfo } from "@tessera/storage";
 import { classifyObject } from "./classify.ts";
@@ -104,7 +111,13 @@ export async function startRun(deps: IngestDeps, request: RunRequest): Promise<R
     images++;
     batch.push({
       jobId: annotateJobId(config.runId, object.key),
-      payload: { runId: config.runId, key: object.key, etag: object.etag, size: object.size, mime: classified.mime },
+      payload: {
+        runId: config.runId,
+        key: object.key,
+        etag: object.etag,
+        size: object.size,
+        mime: classified.mime,
+      },
     });
     if (batch.length >= ENQUEUE_BATCH) await flush();
   };
@@ -112,7 +125,11 @@ export async function startRun(deps: IngestDeps, request: RunRequest): Promise<R
   try {
     for (let next: IteratorResult<ObjectInfo> = first; !next.done; next = await listing.next()) {
       const object = next.value;
-      if (excluded !== undefined && (object.key === excluded || object.key.startsWith(excluded.endsWith("/") ? excluded : `${excluded}/`))) continue;
+      if (
+        excluded !== undefined &&
+        (object.key === excluded || object.key.startsWith(excluded.endsWith("/") ? excluded : `${excluded}/`))
+      )
+        continue;
       listed++;
       pending.push(limit(() => handle(object)));
       // Keep the number of unsettled probes bounded on huge listings.
@@ -132,7 +149,10 @@ export async function startRun(deps: IngestDeps, request: RunRequest): Promise<R
 
   const state = await deps.runs.markScanned(config.runId, images);
   if (state === "completed-run") {
-    await deps.producer.add("finalize-run", { jobId: `finalize-${config.runId}`, payload: { runId: config.runId } });
+    await deps.producer.add("finalize-run", {
+      jobId: `finalize-${config.runId}`,
+      payload: { runId: config.runId },
+    });
   }
   log.info("run scanned", { listed, images, skipped });
   return { runId: config.runId, images, skipped };

@@ -32,21 +32,33 @@ export class RetryLater extends Error {
   }
 }
 
-async function fetchImage(deps: WorkerDeps, config: RunConfig, payload: JobPayload<"annotate">): Promise<Buffer> {
+async function fetchImage(
+  deps: WorkerDeps,
+  config: RunConfig,
+  payload: JobPayload<"annotate">,
+): Promise<Buffer> {
   const source = deps.storage(config.source);
   try {
     return await source.get(payload.key, { ifMatch: payload.etag, maxBytes: deps.maxImageBytes });
   } catch (err) {
     if (err instanceof PreconditionFailedError) {
-      throw new TesseraError("source_changed", "the object changed since the run listed it (ETag differs)", { cause: err });
+      throw new TesseraError("source_changed", "the object changed since the run listed it (ETag differs)", {
+        cause: err,
+      });
     }
     if (err instanceof ObjectNotFoundError) {
-      throw new TesseraError("source_changed", "the object was deleted since the run listed it", { cause: err });
+      throw new TesseraError("source_changed", "the object was deleted since the run listed it", {
+        cause: err,
+      });
     }
     if (err instanceof ObjectTooLargeError) {
-      throw new TesseraError("bad_image", `image larger than ${deps.maxImageBytes} bytes, the inline limit`, { cause: err });
+      throw new TesseraError("bad_image", `image larger than ${deps.maxImageBytes} bytes, the inline limit`, {
+        cause: err,
+      });
     }
-    throw new TesseraError("transient", `reading ${source.describe(payload.key)}: ${errorMessage(err)}`, { cause: err });
+    throw new TesseraError("transient", `reading ${source.describe(payload.key)}: ${errorMessage(err)}`, {
+      cause: err,
+    });
   }
 }
 
@@ -109,7 +121,8 @@ export async function annotateImage(
     log.debug("annotated", { tokens: answer.usage.totalTokens });
     return "done";
   } catch (err) {
-    const error = err instanceof TesseraError ? err : new TesseraError("transient", errorMessage(err), { cause: err });
+    const error =
+      err instanceof TesseraError ? err : new TesseraError("transient", errorMessage(err), { cause: err });
     if (error.errorClass === "rate_limited" || (error.retryable && attempt.number < attempt.max)) {
       log.warn("attempt failed, will retry", { errorClass: error.errorClass, error: error.message });
       throw new RetryLater(error);

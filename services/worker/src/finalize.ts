@@ -43,9 +43,13 @@ export async function finalizeRun(deps: WorkerDeps, runId: string): Promise<void
   for await (const line of deps.runs.items(runId)) lines.push(line);
   lines.sort((a, b) => (a.key < b.key ? -1 : a.key > b.key ? 1 : 0));
   const out = deps.storage(run.out);
-  await out.put(runFiles.manifest(runId), lines.map((l) => JSON.stringify(l)).join("\n") + (lines.length ? "\n" : ""), {
-    contentType: "application/x-ndjson",
-  });
+  await out.put(
+    runFiles.manifest(runId),
+    lines.map((l) => JSON.stringify(l)).join("\n") + (lines.length ? "\n" : ""),
+    {
+      contentType: "application/x-ndjson",
+    },
+  );
   const finishedAt = deps.now();
   const final: RunState = { ...run, status: "completed", finishedAt: finishedAt.toISOString() };
   await out.put(runFiles.runJson(runId), JSON.stringify(runSummary(final), null, 2) + "\n", {

@@ -77,7 +77,9 @@ export async function startWorker(deps: WorkerDeps, options: WorkerOptions): Pro
       deps.log.warn("job attempt failed", { queue: worker.name, jobId: job?.id, error: err.message });
     });
     worker.on("error", (err) => deps.log.error("worker error", { queue: worker.name, error: err.message }));
-    worker.run().catch((err: unknown) => deps.log.error("worker stopped", { queue: worker.name, error: String(err) }));
+    worker
+      .run()
+      .catch((err: unknown) => deps.log.error("worker stopped", { queue: worker.name, error: String(err) }));
   }
   await Promise.all(workers.map((w) => w.waitUntilReady()));
   return {

@@ -85,12 +85,21 @@ async function enqueueAll(config: RunConfig): Promise<void> {
   for await (const object of storage(config.source).list()) {
     items.push({
       jobId: `${config.runId}-${items.length}`,
-      payload: { runId: config.runId, key: object.key, etag: object.etag, size: object.size, mime: "image/png" },
+      payload: {
+        runId: config.runId,
+        key: object.key,
+        etag: object.etag,
+        size: object.size,
+        mime: "image/png",
+      },
     });
   }
   await producer.addBulk("annotate", items);
   if ((await runs.markScanned(config.runId, items.length)) === "completed-run") {
-    await producer.add("finalize-run", { jobId: `finalize-${config.runId}`, payload: { runId: config.runId } });
+    await producer.add("finalize-run", {
+      jobId: `finalize-${config.runId}`,
+      payload: { runId: config.runId },
+    });
   }
 }
 
@@ -161,7 +170,10 @@ describe("annotate worker", () => {
     expect(lines.find((l) => l.key === "anim.gif")).toMatchObject({
       status: "failed",
       attempts: 1,
-      error: { class: "bad_image", message: "unsupported image format image/gif (Gemini takes PNG, JPEG, WEBP, HEIC, HEIF)" },
+      error: {
+        class: "bad_image",
+        message: "unsupported image format image/gif (Gemini takes PNG, JPEG, WEBP, HEIC, HEIF)",
+      },
     });
     expect(emulator.stats.byRouteAndStatus.generateContent[200]).toBe(1);
 
@@ -179,7 +191,13 @@ describe("annotate worker", () => {
     const config = await createRun({ "one.png": await scene(), "two.png": await scene(64, 64) });
     const objects = new Map<string, { etag: string; size: number }>();
     for await (const o of storage(config.source).list()) objects.set(o.key, o);
-    const payload = (key: string) => ({ runId: config.runId, key, etag: objects.get(key)!.etag, size: objects.get(key)!.size, mime: "image/png" });
+    const payload = (key: string) => ({
+      runId: config.runId,
+      key,
+      etag: objects.get(key)!.etag,
+      size: objects.get(key)!.size,
+      mime: "image/png",
+    });
     emulator.resetStats();
 
     // A previous attempt wrote two.png's annotation and died before recording it.
@@ -202,7 +220,8 @@ describe("annotate worker", () => {
     try {
       const job = await raw.add("annotate", { runId: "x", key: 42 }, { attempts: 3 });
       const deadline = Date.now() + 10_000;
-      while ((await job.getState()) !== "failed" && Date.now() < deadline) await new Promise((r) => setTimeout(r, 50));
+      while ((await job.getState()) !== "failed" && Date.now() < deadline)
+        await new Promise((r) => setTimeout(r, 50));
       const failed = await raw.getJob(job.id!);
       expect(await failed?.getState()).toBe("failed");
       expect(failed?.attemptsMade).toBe(1);
@@ -211,7 +230,10 @@ describe("annotate worker", () => {
       await raw.close();
     }
     await expect(
-      producer.add("annotate", { jobId: "bad", payload: { runId: "r", key: "", etag: "e", size: -1, mime: "x" } }),
+      producer.add("annotate", {
+        jobId: "bad",
+        payload: { runId: "r", key: "", etag: "e", size: -1, mime: "x" },
+      }),
     ).rejects.toThrow(/invalid annotate payload/);
   });
 });

@@ -20,7 +20,9 @@ export function registerDemo(program: Command, common: (cmd: Command) => Command
   common(
     program
       .command("demo")
-      .description("caption sample images end to end: emulator, worker and a file:// run, all in this process")
+      .description(
+        "caption sample images end to end: emulator, worker and a file:// run, all in this process",
+      )
       .option("--dir <path>", "where the sample images and annotations are written", "tessera-demo"),
   ).action(async (flags: DemoFlags) => {
     const dir = resolve(flags.dir);
@@ -28,7 +30,9 @@ export function registerDemo(program: Command, common: (cmd: Command) => Command
     let redisUrl = base.env.REDIS_URL;
     let localRedis: Awaited<ReturnType<typeof startLocalRedis>> | undefined;
     if (!(await redisAnswers(redisUrl))) {
-      console.error(`Redis does not answer at ${redisUrl}; starting a throwaway redis-server for the demo...`);
+      console.error(
+        `Redis does not answer at ${redisUrl}; starting a throwaway redis-server for the demo...`,
+      );
       try {
         localRedis = await startLocalRedis();
       } catch (err) {
@@ -56,7 +60,11 @@ export function registerDemo(program: Command, common: (cmd: Command) => Command
         maxImageBytes: config.env.TESSERA_MAX_IMAGE_BYTES,
         now: () => new Date(),
       },
-      { connection: ctx.redis, prefix: config.env.TESSERA_PREFIX, concurrency: config.env.TESSERA_CONCURRENCY },
+      {
+        connection: ctx.redis,
+        prefix: config.env.TESSERA_PREFIX,
+        concurrency: config.env.TESSERA_CONCURRENCY,
+      },
     );
     try {
       const images = resolve(dir, "images");
@@ -77,9 +85,14 @@ export function registerDemo(program: Command, common: (cmd: Command) => Command
       console.log(`\nannotations: ${resolve(out, run.runId, "annotations")}/`);
       console.log(`manifest:    ${manifest}`);
       const sample = resolve(out, run.runId, "annotations", "misc", "red-square.png.json");
-      const annotation = annotationSchema.safeParse(JSON.parse(await readFile(sample, "utf8").catch(() => "null")));
-      if (annotation.success) console.log(`example:     misc/red-square.png -> "${annotation.data.result.caption}"`);
-      console.log(`\nsame run from the CLI: pnpm tessera run ${source} --out ${target} --wait  (with a worker and GOOGLE_GEMINI_BASE_URL set)`);
+      const annotation = annotationSchema.safeParse(
+        JSON.parse(await readFile(sample, "utf8").catch(() => "null")),
+      );
+      if (annotation.success)
+        console.log(`example:     misc/red-square.png -> "${annotation.data.result.caption}"`);
+      console.log(
+        `\nsame run from the CLI: pnpm tessera run ${source} --out ${target} --wait  (with a worker and GOOGLE_GEMINI_BASE_URL set)`,
+      );
       if (run.status !== "completed") process.exitCode = 1;
     } finally {
       await worker.close();

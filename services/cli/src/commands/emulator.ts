@@ -17,9 +17,11 @@ export function registerEmulator(program: Command): void {
     .option("--latency <ms>", "added latency per generateContent call", "0")
     .action(async (flags: EmulatorFlags) => {
       const port = Number(flags.port);
-      if (!Number.isInteger(port) || port < 0 || port > 65535) throw new UsageError(`--port: expected 0-65535, got "${flags.port}"`);
+      if (!Number.isInteger(port) || port < 0 || port > 65535)
+        throw new UsageError(`--port: expected 0-65535, got "${flags.port}"`);
       const latency = Number(flags.latency);
-      if (!Number.isFinite(latency) || latency < 0) throw new UsageError(`--latency: expected milliseconds >= 0, got "${flags.latency}"`);
+      if (!Number.isFinite(latency) || latency < 0)
+        throw new UsageError(`--latency: expected milliseconds >= 0, got "${flags.latency}"`);
       const emulator = await startEmulator({ port, host: flags.host, latencyMs: latency });
       console.log(`Gemini emulator listening on ${emulator.url}`);
       console.log(`  export GOOGLE_GEMINI_BASE_URL=${emulator.url}`);

@@ -28,7 +28,8 @@ export function registerRun(program: Command, common: (cmd: Command) => Command)
       .option("--json", "print machine-readable output"),
   ).action(async (source: string, flags: RunFlags) => {
     const task = taskSchema.safeParse(flags.task);
-    if (!task.success) throw new UsageError(`--task: unknown task "${flags.task}" (known: ${taskSchema.options.join(", ")})`);
+    if (!task.success)
+      throw new UsageError(`--task: unknown task "${flags.task}" (known: ${taskSchema.options.join(", ")})`);
     const config = configFrom(flags, { GEMINI_MODEL: flags.model });
     const ctx = await openContext(config, "client");
     try {
@@ -46,9 +47,12 @@ export function registerRun(program: Command, common: (cmd: Command) => Command)
         console.log(flags.json ? JSON.stringify(started) : started.runId);
         return;
       }
-      if (!flags.json) console.error(`run ${started.runId}: ${started.images} images queued, ${started.skipped} skipped`);
+      if (!flags.json)
+        console.error(`run ${started.runId}: ${started.images} images queued, ${started.skipped} skipped`);
       const run = await waitForRun(ctx.runs, started.runId, flags.json ? { stream: devNull() } : {});
-      console.log(flags.json ? JSON.stringify(run) : summaryText(run, await ctx.runs.recentFailures(run.runId)));
+      console.log(
+        flags.json ? JSON.stringify(run) : summaryText(run, await ctx.runs.recentFailures(run.runId)),
+      );
       if (run.status !== "completed") process.exitCode = 1;
     } finally {
       await ctx.close();

@@ -20,11 +20,14 @@ export function registerStatus(program: Command, common: (cmd: Command) => Comma
     try {
       if (runId !== undefined) {
         const run = await ctx.runs.require(runId);
-        console.log(flags.json ? JSON.stringify(run, null, 2) : summaryText(run, await ctx.runs.recentFailures(runId)));
+        console.log(
+          flags.json ? JSON.stringify(run, null, 2) : summaryText(run, await ctx.runs.recentFailures(runId)),
+        );
         return;
       }
       const limit = Number(flags.limit);
-      if (!Number.isInteger(limit) || limit <= 0) throw new Error(`--limit: expected a positive integer, got "${flags.limit}"`);
+      if (!Number.isInteger(limit) || limit <= 0)
+        throw new Error(`--limit: expected a positive integer, got "${flags.limit}"`);
       const ids = await ctx.runs.list(limit);
       const runs = (await Promise.all(ids.map((id) => ctx.runs.get(id)))).filter((r) => r !== undefined);
       if (flags.json) {

@@ -26,9 +26,16 @@ export function registerWorker(program: Command, common: (cmd: Command) => Comma
         maxImageBytes: config.env.TESSERA_MAX_IMAGE_BYTES,
         now: () => new Date(),
       },
-      { connection: ctx.redis, prefix: config.env.TESSERA_PREFIX, concurrency: config.env.TESSERA_CONCURRENCY },
+      {
+        connection: ctx.redis,
+        prefix: config.env.TESSERA_PREFIX,
+        concurrency: config.env.TESSERA_CONCURRENCY,
+      },
     );
-    ctx.log.info("worker started", { concurrency: config.env.TESSERA_CONCURRENCY, prefix: config.env.TESSERA_PREFIX });
+    ctx.log.info("worker started", {
+      concurrency: config.env.TESSERA_CONCURRENCY,
+      prefix: config.env.TESSERA_PREFIX,
+    });
     await new Promise<void>((resolve) => {
       const stop = (signal: string) => {
         ctx.log.info("shutting down", { signal });
