@@ -9,6 +9,7 @@ import type { Redis } from "ioredis";
 export interface CommonFlags {
   redisUrl?: string;
   prefix?: string;
+  s3Endpoint?: string;
   logLevel?: string;
 }
 
@@ -20,6 +21,7 @@ export function configFrom(
     REDIS_URL: flags.redisUrl,
     TESSERA_PREFIX: flags.prefix,
     LOG_LEVEL: flags.logLevel,
+    S3_ENDPOINT: flags.s3Endpoint,
     ...extra,
   });
 }

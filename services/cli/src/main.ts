@@ -15,6 +15,7 @@ function common(cmd: Command): Command {
   return cmd
     .option("--redis-url <url>", "Redis URL (env REDIS_URL, default redis://127.0.0.1:6379)")
     .option("--prefix <prefix>", "namespace of Tessera's Redis keys (env TESSERA_PREFIX, default tessera)")
+    .option("--s3-endpoint <url>", "S3-compatible endpoint, e.g. MinIO (env S3_ENDPOINT; unset: AWS)")
     .addOption(
       new Option("--log-level <level>", "log verbosity (env LOG_LEVEL)").choices([
         "debug",

@@ -52,7 +52,7 @@ export function summaryText(
   const more = run.failed + run.blocked - failures.length;
   return [
     `run ${run.runId}: ${run.status}${run.statusReason ? ` (${run.statusReason})` : ""}`,
-    `  images   ${run.images} (done ${run.done}, failed ${run.failed}, blocked ${run.blocked}); skipped ${run.skipped} non-image objects`,
+    `  images   ${run.images} (done ${run.done}, failed ${run.failed}, blocked ${run.blocked}); skipped ${run.skipped} other objects`,
     `  tokens   ${run.tokens_prompt} in (${run.tokens_image} image), ${run.tokens_output} out`,
     `  elapsed  ${formatDuration(f.elapsedMs)}`,
     `  source   ${run.source}`,

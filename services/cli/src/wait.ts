@@ -1,6 +1,21 @@
 import type { RunState, RunStore } from "@tessera/queue";
 import { progressLine } from "./progress.ts";
 
+function sleep(ms: number, signal: AbortSignal | undefined): Promise<void> {
+  return new Promise((resolve, reject) => {
+    if (signal?.aborted) return reject(new Error("aborted"));
+    const timer = setTimeout(() => {
+      signal?.removeEventListener("abort", onAbort);
+      resolve();
+    }, ms);
+    const onAbort = () => {
+      clearTimeout(timer);
+      reject(new Error("aborted"));
+    };
+    signal?.addEventListener("abort", onAbort, { once: true });
+  });
+}
+
 const TERMINAL = new Set(["completed", "failed", "cancelled"]);
 
 /**
@@ -28,7 +43,6 @@ export async function waitForRun(
       if (stream.isTTY) stream.write("\n");
       return run;
     }
-    if (options.signal?.aborted) throw options.signal.reason;
-    await new Promise((resolve) => setTimeout(resolve, interval));
+    await sleep(interval, options.signal);
   }
 }

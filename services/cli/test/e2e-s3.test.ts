@@ -86,11 +86,11 @@ describe("tessera run, S3 to S3, through a worker process and the emulator", () 
       expect(run).toMatchObject({
         status: "completed",
         objects: 8,
-        images: 6,
+        images: 7,
         done: 5,
-        failed: 1,
+        failed: 2,
         blocked: 0,
-        skipped: 2,
+        skipped: 1,
       });
       const runId = String(run.runId);
 
@@ -108,7 +108,10 @@ describe("tessera run, S3 to S3, through a worker process and the emulator", () 
       expect(byKey.get("c/torn.jpg")).toMatchObject({ status: "failed", error: { class: "bad_image" } });
       expect(byKey.get("c/torn.jpg")?.error?.message).toMatch(/premature end/i);
       expect(byKey.get("b/fake.jpg")).toMatchObject({ status: "skipped", error: { class: "not_an_image" } });
-      expect(byKey.get("c/empty.png")?.error?.message).toBe("empty object (0 bytes)");
+      expect(byKey.get("c/empty.png")).toMatchObject({
+        status: "failed",
+        error: { class: "bad_image", message: "empty object (0 bytes)" },
+      });
 
       let promptTokens = 0;
       for (const [key, spec] of Object.entries(IMAGES)) {
@@ -138,7 +141,7 @@ describe("tessera run, S3 to S3, through a worker process and the emulator", () 
       expect(runJson).toMatchObject({
         runId,
         status: "completed",
-        counts: { done: 5, failed: 1, skipped: 2 },
+        counts: { done: 5, failed: 2, skipped: 1 },
       });
       // Nothing paid twice: one successful generateContent per annotated image.
       expect(emulator.stats.byRouteAndStatus.generateContent[200]).toBe(5);
@@ -146,7 +149,7 @@ describe("tessera run, S3 to S3, through a worker process and the emulator", () 
 
       const status = await tessera(["status", runId, "--json"], env);
       expect(status.code).toBe(0);
-      expect(JSON.parse(status.stdout)).toMatchObject({ runId, status: "completed", done: 5, failed: 1 });
+      expect(JSON.parse(status.stdout)).toMatchObject({ runId, status: "completed", done: 5, failed: 2 });
       const human = await tessera(["status", runId], env);
       expect(human.stdout).toMatch(/failed c\/torn\.jpg: undecodable jpeg/);
     } finally {

@@ -27,6 +27,7 @@ beforeAll(async () => {
       .toBuffer(),
   );
   await writeFile(join(dir, "empty.png"), "");
+  await writeFile(join(dir, ".keep"), "");
   storage = openStorage(pathToFileURL(dir).href, { region: "us-east-1", forcePathStyle: false });
 });
 afterAll(async () => {
@@ -52,7 +53,11 @@ describe("classifyObject", () => {
       kind: "skipped",
       reason: "unsupported image format image/gif",
     });
-    expect(await classify("empty.png")).toMatchObject({ kind: "skipped", reason: "empty object (0 bytes)" });
+    expect(await classify(".keep")).toMatchObject({ kind: "skipped", reason: "empty object (0 bytes)" });
+  });
+
+  it("reports an empty object named like an image as a broken image", async () => {
+    expect(await classify("empty.png")).toMatchObject({ kind: "broken", reason: "empty object (0 bytes)" });
   });
 });
 

@@ -97,6 +97,17 @@ export async function startRun(deps: IngestDeps, request: RunRequest): Promise<R
       });
       return;
     }
+    if (classified.kind === "broken") {
+      images++;
+      await deps.runs.recordItem(config.runId, {
+        key: object.key,
+        etag: object.etag,
+        status: "failed",
+        error: { class: "bad_image", message: classified.reason },
+        at: deps.now().toISOString(),
+      });
+      return;
+    }
     if (classified.kind === "skipped") {
       skipped++;
       await deps.runs.recordItem(config.runId, {

@@ -30,7 +30,9 @@ export function registerRun(program: Command, common: (cmd: Command) => Command)
     const task = taskSchema.safeParse(flags.task);
     if (!task.success)
       throw new UsageError(`--task: unknown task "${flags.task}" (known: ${taskSchema.options.join(", ")})`);
-    const config = configFrom(flags, { GEMINI_MODEL: flags.model });
+    // Progress and the summary say what matters here; routine log lines only on request.
+    const logLevel = flags.logLevel ?? (process.env.LOG_LEVEL || "warn");
+    const config = configFrom({ ...flags, logLevel }, { GEMINI_MODEL: flags.model });
     const ctx = await openContext(config, "client");
     try {
       const started = await startRun(
@@ -49,7 +51,24 @@ export function registerRun(program: Command, common: (cmd: Command) => Command)
       }
       if (!flags.json)
         console.error(`run ${started.runId}: ${started.images} images queued, ${started.skipped} skipped`);
-      const run = await waitForRun(ctx.runs, started.runId, flags.json ? { stream: devNull() } : {});
+      // Ctrl-C stops watching, not the run: the workers carry on.
+      const interrupted = new AbortController();
+      const onInterrupt = () => interrupted.abort();
+      process.once("SIGINT", onInterrupt);
+      let run;
+      try {
+        run = await waitForRun(ctx.runs, started.runId, {
+          signal: interrupted.signal,
+          ...(flags.json ? { stream: devNull() } : {}),
+        });
+      } catch (err) {
+        if (!interrupted.signal.aborted) throw err;
+        console.error(`\nstopped watching; run ${started.runId} goes on (tessera status ${started.runId})`);
+        process.exitCode = 130;
+        return;
+      } finally {
+        process.off("SIGINT", onInterrupt);
+      }
       console.log(
         flags.json ? JSON.stringify(run) : summaryText(run, await ctx.runs.recentFailures(run.runId)),
       );
