@@ -1,4 +1,5 @@
 import { z } from "zod";
+import { RATE_TIER_NAMES } from "./rate-tiers.ts";
 
 const positiveInt = z.coerce.number().int().positive();
 const bool = z.enum(["true", "false", "1", "0"]).transform((v) => v === "true" || v === "1");
@@ -40,6 +41,19 @@ export const envSchema = z.object({
   TESSERA_MAX_IMAGE_BYTES: positiveInt
     .default(15 * 1024 * 1024)
     .describe("Largest image sent inline: base64 grows it by 4/3 and a request must stay under 20 MB"),
+  GEMINI_TIER: z
+    .enum(RATE_TIER_NAMES)
+    .default("tier1")
+    .describe(
+      "Usage tier whose published RPM/TPM/RPD every worker shares through Redis (free, tier1-3, unlimited)",
+    ),
+  TESSERA_RPM: positiveInt
+    .optional()
+    .describe("Requests per minute for the fleet; overrides the tier's figure"),
+  TESSERA_TPM: positiveInt
+    .optional()
+    .describe("Input tokens per minute for the fleet; overrides the tier's figure"),
+  TESSERA_RPD: positiveInt.optional().describe("Requests per day for the fleet; overrides the tier's figure"),
   S3_ENDPOINT: z.url().optional().describe("S3-compatible endpoint (MinIO, RGW); unset means AWS S3"),
   S3_FORCE_PATH_STYLE: bool
     .optional()

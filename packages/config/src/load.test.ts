@@ -5,6 +5,7 @@ import { renderConfigurationTable } from "./configuration-doc.ts";
 describe("loadConfig", () => {
   it("applies defaults", () => {
     const { env, s3 } = loadConfig({});
+    expect(env.GEMINI_TIER).toBe("tier1");
     expect(env.GEMINI_MODEL).toBe("gemini-2.5-flash");
     expect(env.REDIS_URL).toBe("redis://127.0.0.1:6379");
     expect(env.TESSERA_CONCURRENCY).toBe(4);
@@ -54,6 +55,21 @@ describe("loadConfig", () => {
     expect(loadConfig({ S3_ENDPOINT: "http://x:1", S3_FORCE_PATH_STYLE: "false" }).s3.forcePathStyle).toBe(
       false,
     );
+  });
+
+  it("takes rate limits from the tier, with per-metric overrides", () => {
+    expect(loadConfig({}).rateLimits("gemini-2.5-flash")).toEqual({
+      rpm: 1_000,
+      tpm: 1_000_000,
+      rpd: 10_000,
+    });
+    expect(loadConfig({ GEMINI_TIER: "free", TESSERA_RPM: "5" }).rateLimits("m")).toEqual({
+      rpm: 5,
+      tpm: 250_000,
+      rpd: 250,
+    });
+    expect(loadConfig({ GEMINI_TIER: "unlimited" }).rateLimits("m")).toEqual({});
+    expect(() => loadConfig({ GEMINI_TIER: "gold" })).toThrow(/GEMINI_TIER/);
   });
 
   it("documents every variable", () => {

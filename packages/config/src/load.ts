@@ -1,5 +1,6 @@
 import type { z } from "zod";
 import { envSchema, type Env } from "./env.ts";
+import { RATE_TIERS } from "./rate-tiers.ts";
 
 export class ConfigError extends Error {
   constructor(message: string) {
@@ -18,6 +19,8 @@ export interface S3Settings {
 export interface Config {
   env: Env;
   s3: S3Settings;
+  /** The fleet's limits per model (one set for every model today). */
+  rateLimits: (model: string) => { rpm?: number; tpm?: number; rpd?: number };
 }
 
 const SECRET = /KEY|SECRET|TOKEN/;
@@ -53,7 +56,14 @@ export function loadConfig(
     s3.credentials = { accessKeyId: env.AWS_ACCESS_KEY_ID, secretAccessKey: env.AWS_SECRET_ACCESS_KEY };
     if (env.AWS_SESSION_TOKEN !== undefined) s3.credentials.sessionToken = env.AWS_SESSION_TOKEN;
   }
-  return { env, s3 };
+  const tier: { rpm?: number; tpm?: number; rpd?: number } = RATE_TIERS[env.GEMINI_TIER];
+  const limits = {
+    ...tier,
+    ...(env.TESSERA_RPM === undefined ? {} : { rpm: env.TESSERA_RPM }),
+    ...(env.TESSERA_TPM === undefined ? {} : { tpm: env.TESSERA_TPM }),
+    ...(env.TESSERA_RPD === undefined ? {} : { rpd: env.TESSERA_RPD }),
+  };
+  return { env, s3, rateLimits: () => limits };
 }
 
 function describeIssues(error: z.ZodError, raw: Record<string, string>): string {

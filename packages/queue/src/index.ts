@@ -4,3 +4,4 @@ export * from "./catalog.ts";
 export * from "./producer.ts";
 export * from "./consumer.ts";
 export * from "./run-store.ts";
+export * from "./rate-limiter.ts";

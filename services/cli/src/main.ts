@@ -8,6 +8,7 @@ import { registerDemo } from "./commands/demo.ts";
 import { registerEmulator } from "./commands/emulator.ts";
 import { registerRun } from "./commands/run.ts";
 import { registerStatus } from "./commands/status.ts";
+import { registerTokens } from "./commands/tokens.ts";
 import { registerWorker } from "./commands/worker.ts";
 
 /** Options every Redis-backed command takes; each overrides its environment variable. */
@@ -37,6 +38,7 @@ registerRun(program, common);
 registerStatus(program, common);
 registerWorker(program, common);
 registerEmulator(program);
+registerTokens(program);
 registerDemo(program, common);
 
 /** Problems the user can fix: one line, no stack, exit 2. */

@@ -8,8 +8,8 @@ import {
   type RunConfig,
 } from "@tessera/core";
 import { generate } from "@tessera/gemini";
-import { inspectImage } from "@tessera/imaging";
-import type { JobPayload } from "@tessera/queue";
+import { estimateRequestTokens, inspectImage } from "@tessera/imaging";
+import { RequestTooLargeError, type JobPayload, type Reservation } from "@tessera/queue";
 import { ObjectNotFoundError, ObjectTooLargeError, PreconditionFailedError } from "@tessera/storage";
 import type { WorkerDeps } from "./deps.ts";
 import { runFiles } from "./layout.ts";
@@ -86,11 +86,13 @@ export async function annotateImage(
     }
     const bytes = await fetchImage(deps, config, payload);
     const image = await inspectImage(bytes);
+    const reservation = await reserveCapacity(deps, config.model, estimateRequestTokens(config.model, [image], config.prompt));
     const answer = await generate(deps.gemini, {
       model: config.model,
       prompt: config.prompt,
       images: [{ mimeType: image.mime, data: bytes }],
     });
+    if (reservation) await deps.limiter?.settle(reservation, answer.usage.promptTokens);
     const annotation: Annotation = annotationSchema.parse({
       schemaVersion: ANNOTATION_SCHEMA_VERSION,
       runId: config.runId,
@@ -124,7 +126,8 @@ export async function annotateImage(
     const error =
       err instanceof TesseraError ? err : new TesseraError("transient", errorMessage(err), { cause: err });
     if (error.errorClass === "rate_limited" || (error.retryable && attempt.number < attempt.max)) {
-      log.warn("attempt failed, will retry", { errorClass: error.errorClass, error: error.message });
+      const level = error.errorClass === "rate_limited" ? "debug" : "warn";
+      log[level]("attempt failed, will retry", { errorClass: error.errorClass, error: error.message });
       throw new RetryLater(error);
     }
     const status = error.errorClass === "blocked" ? "blocked" : "failed";
@@ -139,6 +142,22 @@ export async function annotateImage(
       at: deps.now().toISOString(),
     });
     return status;
+  }
+}
+
+/**
+ * Takes the request's share of the fleet's rate limits before calling Gemini, so a fleet stays
+ * under RPM/TPM/RPD instead of discovering them through 429s.
+ */
+async function reserveCapacity(deps: WorkerDeps, model: string, tokens: number): Promise<Reservation | undefined> {
+  if (!deps.limiter) return undefined;
+  try {
+    const slot = await deps.limiter.acquire(model, tokens);
+    if (slot.ok) return slot.reservation;
+    throw new TesseraError("rate_limited", `fleet ${slot.metric.toUpperCase()} limit reached`, { retryDelayMs: slot.waitMs });
+  } catch (err) {
+    if (err instanceof RequestTooLargeError) throw new TesseraError("permanent", err.message, { cause: err });
+    throw err;
   }
 }
 

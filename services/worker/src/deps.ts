@@ -1,6 +1,6 @@
 import type { GoogleGenAI } from "@google/genai";
 import type { Logger } from "@tessera/core";
-import type { Producer, RunStore } from "@tessera/queue";
+import type { FleetRateLimiter, Producer, RunStore } from "@tessera/queue";
 import type { Storage } from "@tessera/storage";
 
 /** Everything a handler touches outside its own memory, injected so handlers are plain functions. */
@@ -11,6 +11,8 @@ export interface WorkerDeps {
   /** Opens (and caches) the storage behind a location URI. */
   storage: (uri: string) => Storage;
   log: Logger;
+  /** Shared RPM/TPM/RPD for the whole fleet; absent: only Gemini's own 429s slow us down. */
+  limiter?: FleetRateLimiter;
   maxImageBytes: number;
   now: () => Date;
 }

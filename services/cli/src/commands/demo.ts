@@ -2,6 +2,7 @@ import { readFile, rm } from "node:fs/promises";
 import { resolve } from "node:path";
 import { pathToFileURL } from "node:url";
 import type { Command } from "commander";
+import { FleetRateLimiter } from "@tessera/queue";
 import { annotationSchema, UsageError } from "@tessera/core";
 import { startEmulator } from "@tessera/gemini-emulator";
 import { startRun } from "@tessera/ingest";
@@ -57,6 +58,7 @@ export function registerDemo(program: Command, common: (cmd: Command) => Command
         gemini: geminiClientFor(config),
         storage: ctx.storage,
         log: ctx.log,
+        limiter: new FleetRateLimiter(ctx.redis, config.env.TESSERA_PREFIX, config.rateLimits),
         maxImageBytes: config.env.TESSERA_MAX_IMAGE_BYTES,
         now: () => new Date(),
       },

@@ -1,4 +1,5 @@
 import type { Command } from "commander";
+import { FleetRateLimiter } from "@tessera/queue";
 import { startWorker } from "@tessera/worker";
 import { configFrom, geminiClientFor, openContext, type CommonFlags } from "../context.ts";
 
@@ -23,6 +24,7 @@ export function registerWorker(program: Command, common: (cmd: Command) => Comma
         gemini,
         storage: ctx.storage,
         log: ctx.log,
+        limiter: new FleetRateLimiter(ctx.redis, config.env.TESSERA_PREFIX, config.rateLimits),
         maxImageBytes: config.env.TESSERA_MAX_IMAGE_BYTES,
         now: () => new Date(),
       },
