@@ -54,6 +54,15 @@ export const envSchema = z.object({
     .optional()
     .describe("Input tokens per minute for the fleet; overrides the tier's figure"),
   TESSERA_RPD: positiveInt.optional().describe("Requests per day for the fleet; overrides the tier's figure"),
+  TESSERA_PRICES: z
+    .string()
+    .optional()
+    .describe(
+      'Per-model prices in USD per 1M tokens as JSON, e.g. {"gemini-2.5-flash":{"input":0.3,"output":2.5}}',
+    ),
+  TESSERA_MAX_OUTPUT_TOKENS: positiveInt
+    .default(1024)
+    .describe("Output cap per request (maxOutputTokens): bounds what one image can cost, so budgets hold"),
   S3_ENDPOINT: z.url().optional().describe("S3-compatible endpoint (MinIO, RGW); unset means AWS S3"),
   S3_FORCE_PATH_STYLE: bool
     .optional()

@@ -2,3 +2,4 @@ export * from "./env.ts";
 export * from "./load.ts";
 export * from "./configuration-doc.ts";
 export * from "./rate-tiers.ts";
+export * from "./prices.ts";

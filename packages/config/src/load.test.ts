@@ -72,6 +72,18 @@ describe("loadConfig", () => {
     expect(() => loadConfig({ GEMINI_TIER: "gold" })).toThrow(/GEMINI_TIER/);
   });
 
+  it("merges TESSERA_PRICES over the defaults and names a bad value", () => {
+    const { prices } = loadConfig({
+      TESSERA_PRICES:
+        '{"gemini-2.5-flash": {"input": 1, "output": 2}, "my-model": {"input": 0, "output": 0}}',
+    });
+    expect(prices["gemini-2.5-flash"]).toEqual({ input: 1, output: 2 });
+    expect(prices["my-model"]).toEqual({ input: 0, output: 0 });
+    expect(prices["gemini-2.5-pro"]).toEqual({ input: 1.25, output: 10 });
+    expect(() => loadConfig({ TESSERA_PRICES: "{" })).toThrow(/TESSERA_PRICES: not valid JSON/);
+    expect(() => loadConfig({ TESSERA_PRICES: '{"m": {"input": -1}}' })).toThrow(/TESSERA_PRICES/);
+  });
+
   it("documents every variable", () => {
     const table = renderConfigurationTable();
     expect(table).toContain("| `TESSERA_CONCURRENCY` | `4` |");

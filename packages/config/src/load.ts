@@ -1,5 +1,6 @@
-import type { z } from "zod";
+import { z } from "zod";
 import { envSchema, type Env } from "./env.ts";
+import { DEFAULT_PRICES, pricesSchema, type ModelPrice } from "./prices.ts";
 import { RATE_TIERS } from "./rate-tiers.ts";
 
 export class ConfigError extends Error {
@@ -21,6 +22,7 @@ export interface Config {
   s3: S3Settings;
   /** The fleet's limits per model (one set for every model today). */
   rateLimits: (model: string) => { rpm?: number; tpm?: number; rpd?: number };
+  prices: Readonly<Record<string, ModelPrice>>;
 }
 
 const SECRET = /KEY|SECRET|TOKEN/;
@@ -63,7 +65,29 @@ export function loadConfig(
     ...(env.TESSERA_TPM === undefined ? {} : { tpm: env.TESSERA_TPM }),
     ...(env.TESSERA_RPD === undefined ? {} : { rpd: env.TESSERA_RPD }),
   };
-  return { env, s3, rateLimits: () => limits };
+  return {
+    env,
+    s3,
+    rateLimits: () => limits,
+    prices: { ...DEFAULT_PRICES, ...parsePrices(env.TESSERA_PRICES) },
+  };
+}
+
+function parsePrices(text: string | undefined): Record<string, ModelPrice> {
+  if (text === undefined) return {};
+  let json: unknown;
+  try {
+    json = JSON.parse(text);
+  } catch {
+    throw new ConfigError("Invalid configuration:\n  TESSERA_PRICES: not valid JSON");
+  }
+  const parsed = pricesSchema.safeParse(json);
+  if (!parsed.success) {
+    throw new ConfigError(
+      `Invalid configuration:\n  TESSERA_PRICES: ${z.prettifyError(parsed.error).replace(/\n/g, "; ")}`,
+    );
+  }
+  return parsed.data;
 }
 
 function describeIssues(error: z.ZodError, raw: Record<string, string>): string {

@@ -10,6 +10,7 @@ export const RUN_STATUSES = [
   "running",
   "finalizing",
   "completed",
+  "budget_exhausted",
   "failed",
   "cancelled",
 ] as const;
@@ -25,6 +26,12 @@ export const runConfigSchema = z.object({
   source: z.string().min(1),
   out: z.string().min(1),
   createdAt: z.iso.datetime(),
+  /** Output cap per request: bounds the cost of one image, which is what makes budgets hold. */
+  maxOutputTokens: z.coerce.number().int().positive(),
+  /** Budget over input + output tokens of the whole run. */
+  budgetMaxTokens: z.coerce.number().int().positive().optional(),
+  /** Budget in micro-dollars (integers add up exactly in Redis). */
+  budgetMaxCostMicros: z.coerce.number().int().positive().optional(),
 });
 export type RunConfig = z.infer<typeof runConfigSchema>;
 

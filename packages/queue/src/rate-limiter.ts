@@ -10,7 +10,8 @@ export interface ModelLimits {
 
 export type LimitMetric = "rpm" | "tpm" | "rpd";
 
-export type Acquired = { ok: true; reservation: Reservation } | { ok: false; waitMs: number; metric: LimitMetric };
+export type Acquired =
+  { ok: true; reservation: Reservation } | { ok: false; waitMs: number; metric: LimitMetric };
 
 export interface Reservation {
   model: string;
@@ -117,7 +118,12 @@ export class FleetRateLimiter {
   readonly #limits: (model: string) => ModelLimits;
   readonly #now: () => number;
 
-  constructor(redis: Redis, prefix: string, limits: (model: string) => ModelLimits, now: () => number = Date.now) {
+  constructor(
+    redis: Redis,
+    prefix: string,
+    limits: (model: string) => ModelLimits,
+    now: () => number = Date.now,
+  ) {
     this.#redis = redis;
     this.#prefix = prefix;
     this.#limits = limits;
@@ -138,7 +144,8 @@ export class FleetRateLimiter {
       args.push(limits[metric] ?? -1, WINDOWS[metric].windowMs, WINDOWS[metric].bucketMs);
     }
     const result = (await this.#redis.eval(ACQUIRE, 9, ...this.#keys(model), ...args)) as number[];
-    if (result[0] === 1) return { ok: true, reservation: { model, tokens: Math.ceil(tokens), bucket: result[1]! } };
+    if (result[0] === 1)
+      return { ok: true, reservation: { model, tokens: Math.ceil(tokens), bucket: result[1]! } };
     const metric = (["rpm", "tpm", "rpd"] as const)[result[2]! - 1]!;
     if (result[1] === -1) throw new RequestTooLargeError(model, Math.ceil(tokens), limits.tpm ?? 0);
     return { ok: false, waitMs: result[1]!, metric };

@@ -29,6 +29,17 @@ export const runStateSchema = runConfigSchema.extend({
   tokens_prompt: count,
   tokens_output: count,
   tokens_image: count,
+  /** Images skipped because the budget could not cover them (also counted in `skipped`). */
+  budget_skipped: count,
+  /** Tokens and micro-dollars reserved or spent against the budget (reservations settle to usage). */
+  budget_tokens: count,
+  budget_cost_micros: count,
+  /** Actual cost of the tokens billed so far, in micro-dollars. */
+  cost_micros: count,
+  /** Estimate made at scan time from image headers, in tokens and micro-dollars. */
+  estimate_tokens_prompt: count,
+  estimate_tokens_output: count,
+  estimate_cost_micros: count,
   scannedAt: z.string().optional(),
   processedAt: z.string().optional(),
   finishedAt: z.string().optional(),
@@ -39,8 +50,9 @@ export type RunState = z.infer<typeof runStateSchema>;
 // "finalizing" exactly once and tells its caller to enqueue the finalize job.
 const MAYBE_FINISH = `
 local function maybeFinish(run, events, now, maxlen)
-  local h = redis.call('HMGET', run, 'scanned', 'images', 'done', 'failed', 'blocked', 'status')
-  if h[1] == '1' and h[6] == 'running' and (tonumber(h[3]) + tonumber(h[4]) + tonumber(h[5])) >= tonumber(h[2]) then
+  local h = redis.call('HMGET', run, 'scanned', 'images', 'done', 'failed', 'blocked', 'status', 'budget_skipped')
+  local settled = tonumber(h[3]) + tonumber(h[4]) + tonumber(h[5]) + tonumber(h[7] or '0')
+  if h[1] == '1' and h[6] == 'running' and settled >= tonumber(h[2]) then
     redis.call('HSET', run, 'status', 'finalizing', 'processedAt', now)
     redis.call('XADD', events, 'MAXLEN', '~', maxlen, '*', 'type', 'status', 'status', 'finalizing', 'at', now)
     return 1
@@ -49,14 +61,22 @@ local function maybeFinish(run, events, now, maxlen)
 end
 `;
 
-// KEYS: run, items, events. ARGV: key, line, status, prompt, output, image, now, maxlen, message.
+// KEYS: run, items, events. ARGV: key, line, status, prompt, output, image, now, maxlen, message,
+// isImage (1 when the object was counted in `images`, so a skip settles it like an outcome), cost.
 // Returns -1 when the key already had an outcome (a retried or duplicated job), else 1 if this
 // outcome completed the run, else 0.
 const RECORD_ITEM = `${MAYBE_FINISH}
 if redis.call('EXISTS', KEYS[1]) == 0 then return -2 end
 if redis.call('HSETNX', KEYS[2], ARGV[1], ARGV[2]) == 0 then return -1 end
 redis.call('HINCRBY', KEYS[1], ARGV[3], 1)
-if ARGV[3] == 'skipped' then redis.call('HINCRBY', KEYS[1], 'objects', 1) end
+if ARGV[3] == 'skipped' then
+  if ARGV[10] == '1' then
+    redis.call('HINCRBY', KEYS[1], 'budget_skipped', 1)
+  else
+    redis.call('HINCRBY', KEYS[1], 'objects', 1)
+  end
+end
+if tonumber(ARGV[11]) > 0 then redis.call('HINCRBY', KEYS[1], 'cost_micros', ARGV[11]) end
 if tonumber(ARGV[4]) > 0 then redis.call('HINCRBY', KEYS[1], 'tokens_prompt', ARGV[4]) end
 if tonumber(ARGV[5]) > 0 then redis.call('HINCRBY', KEYS[1], 'tokens_output', ARGV[5]) end
 if tonumber(ARGV[6]) > 0 then redis.call('HINCRBY', KEYS[1], 'tokens_image', ARGV[6]) end
@@ -64,6 +84,18 @@ if ARGV[3] == 'failed' or ARGV[3] == 'blocked' then
   redis.call('XADD', KEYS[3], 'MAXLEN', '~', ARGV[8], '*', 'type', 'item', 'status', ARGV[3], 'key', ARGV[1], 'message', ARGV[9], 'at', ARGV[7])
 end
 return maybeFinish(KEYS[1], KEYS[3], ARGV[7], ARGV[8])
+`;
+
+// KEYS: run, budget fields. ARGV: tokens, cost micros. 1 when the budget covers the
+// reservation (now held), 0 when it does not.
+const RESERVE_BUDGET = `
+local h = redis.call('HMGET', KEYS[1], 'budgetMaxTokens', 'budgetMaxCostMicros', 'budget_tokens', 'budget_cost_micros')
+local tokens, cost = tonumber(ARGV[1]), tonumber(ARGV[2])
+if h[1] and tonumber(h[3] or '0') + tokens > tonumber(h[1]) then return 0 end
+if h[2] and tonumber(h[4] or '0') + cost > tonumber(h[2]) then return 0 end
+redis.call('HINCRBY', KEYS[1], 'budget_tokens', tokens)
+redis.call('HINCRBY', KEYS[1], 'budget_cost_micros', cost)
+return 1
 `;
 
 // KEYS: run, events. ARGV: images, objects, now, maxlen.
@@ -74,6 +106,15 @@ redis.call('HINCRBY', KEYS[1], 'objects', ARGV[2])
 redis.call('XADD', KEYS[2], 'MAXLEN', '~', ARGV[4], '*', 'type', 'status', 'status', 'running', 'images', ARGV[1], 'at', ARGV[3])
 return maybeFinish(KEYS[1], KEYS[2], ARGV[3], ARGV[4])
 `;
+
+/** Redis hashes have no "unset": optional fields that are undefined are simply left out. */
+function definedFields(record: Record<string, unknown>): Record<string, string | number> {
+  const out: Record<string, string | number> = {};
+  for (const [key, value] of Object.entries(record)) {
+    if (typeof value === "string" || typeof value === "number") out[key] = value;
+  }
+  return out;
+}
 
 export class RunNotFoundError extends Error {
   constructor(runId: string) {
@@ -103,7 +144,7 @@ export class RunStore {
     await this.#redis
       .multi()
       .hset(key, {
-        ...runConfigSchema.parse(config),
+        ...definedFields(runConfigSchema.parse(config)),
         v: REDIS_CONTRACT_VERSION,
         status: "scanning" satisfies RunStatus,
         scanned: "0",
@@ -116,6 +157,10 @@ export class RunStore {
         tokens_prompt: 0,
         tokens_output: 0,
         tokens_image: 0,
+        budget_skipped: 0,
+        budget_tokens: 0,
+        budget_cost_micros: 0,
+        cost_micros: 0,
       })
       .zadd(this.keys.runs, Date.parse(config.createdAt), config.runId)
       .xadd(
@@ -161,7 +206,11 @@ export class RunStore {
    * (the first outcome wins; counters are untouched), "completed-run" when this was the last
    * outstanding image of a fully scanned run.
    */
-  async recordItem(runId: string, line: ManifestLine): Promise<"recorded" | "duplicate" | "completed-run"> {
+  async recordItem(
+    runId: string,
+    line: ManifestLine,
+    extra: { costMicros?: number } = {},
+  ): Promise<"recorded" | "duplicate" | "completed-run"> {
     const valid = manifestLineSchema.parse(line);
     const result = (await this.#redis.eval(
       RECORD_ITEM,
@@ -178,6 +227,8 @@ export class RunStore {
       valid.at,
       EVENTS_MAXLEN,
       valid.error?.message ?? "",
+      valid.status === "skipped" && valid.error?.class === "budget" ? 1 : 0,
+      extra.costMicros ?? 0,
     )) as number;
     if (result === -2) throw new RunNotFoundError(runId);
     return result === -1 ? "duplicate" : result === 1 ? "completed-run" : "recorded";
@@ -186,6 +237,46 @@ export class RunStore {
   async itemOutcome(runId: string, key: string): Promise<ManifestLine | undefined> {
     const raw = await this.#redis.hget(this.keys.items(runId), key);
     return raw === null ? undefined : manifestLineSchema.parse(JSON.parse(raw));
+  }
+
+  /**
+   * Holds `tokens` and `costMicros` of the run's budget for one request. False when they would
+   * take the run past its budget (the image is then skipped); true when held or unbudgeted.
+   */
+  async reserveBudget(runId: string, tokens: number, costMicros: number): Promise<boolean> {
+    const result = (await this.#redis.eval(
+      RESERVE_BUDGET,
+      1,
+      this.keys.run(runId),
+      tokens,
+      costMicros,
+    )) as number;
+    return result === 1;
+  }
+
+  /** Replaces a reservation with what was billed (0 and 0 when the call billed nothing). */
+  async settleBudget(
+    runId: string,
+    reserved: { tokens: number; costMicros: number },
+    actual: { tokens: number; costMicros: number },
+  ): Promise<void> {
+    await this.#redis
+      .multi()
+      .hincrby(this.keys.run(runId), "budget_tokens", actual.tokens - reserved.tokens)
+      .hincrby(this.keys.run(runId), "budget_cost_micros", actual.costMicros - reserved.costMicros)
+      .exec();
+  }
+
+  /** The scan-time estimate, shown beside the actual figures. */
+  async setEstimate(
+    runId: string,
+    estimate: { prompt: number; output: number; costMicros: number },
+  ): Promise<void> {
+    await this.#redis.hset(this.keys.run(runId), {
+      estimate_tokens_prompt: estimate.prompt,
+      estimate_tokens_output: estimate.output,
+      estimate_cost_micros: estimate.costMicros,
+    });
   }
 
   /** Called once listing has finished; `objects` counts the images enqueued (skips count themselves). */
@@ -208,7 +299,14 @@ export class RunStore {
     const at = now.toISOString();
     const fields: Record<string, string> = { status };
     if (reason !== undefined) fields.statusReason = reason;
-    if (status === "completed" || status === "failed" || status === "cancelled") fields.finishedAt = at;
+    if (
+      status === "completed" ||
+      status === "budget_exhausted" ||
+      status === "failed" ||
+      status === "cancelled"
+    ) {
+      fields.finishedAt = at;
+    }
     await this.#redis
       .multi()
       .hset(this.keys.run(runId), fields)

@@ -13,7 +13,12 @@ afterAll(async () => {
 /** A limiter on a clock the test moves; each test uses its own model name so windows never mix. */
 function limiter(limits: ModelLimits) {
   const clock = { now: 1_000_000 };
-  const l = new FleetRateLimiter(env.redis, env.prefix, () => limits, () => clock.now);
+  const l = new FleetRateLimiter(
+    env.redis,
+    env.prefix,
+    () => limits,
+    () => clock.now,
+  );
   return { l, clock };
 }
 
@@ -77,8 +82,18 @@ describe("FleetRateLimiter", () => {
 
   it("shares one budget between limiter instances (several workers)", async () => {
     const clock = { now: 5_000_000 };
-    const a = new FleetRateLimiter(env.redis, env.prefix, () => ({ rpm: 4 }), () => clock.now);
-    const b = new FleetRateLimiter(env.redis, env.prefix, () => ({ rpm: 4 }), () => clock.now);
+    const a = new FleetRateLimiter(
+      env.redis,
+      env.prefix,
+      () => ({ rpm: 4 }),
+      () => clock.now,
+    );
+    const b = new FleetRateLimiter(
+      env.redis,
+      env.prefix,
+      () => ({ rpm: 4 }),
+      () => clock.now,
+    );
     const results = await Promise.all([a, b, a, b, a, b].map((l) => l.acquire("m-shared", 1)));
     expect(results.filter((r) => r.ok)).toHaveLength(4);
   });

@@ -23,6 +23,7 @@ function config(runId: string): RunConfig {
     source: "file:///src",
     out: "file:///out",
     createdAt: new Date().toISOString(),
+    maxOutputTokens: 1024,
   };
 }
 
@@ -87,6 +88,34 @@ describe("RunStore", () => {
     await store.recordItem("r4", line("x.png", "done", 10));
     expect(await store.markScanned("r4", 1)).toBe("completed-run");
     await expect(store.markScanned("r4", 1)).rejects.toThrow(/not scanning/);
+  });
+
+  it("holds budget reservations, settles them to usage, and counts budget skips as settled images", async () => {
+    await store.create({ ...config("r5"), budgetMaxTokens: 1_000, budgetMaxCostMicros: 500 });
+    expect(await store.reserveBudget("r5", 600, 100)).toBe(true);
+    expect(await store.reserveBudget("r5", 600, 100)).toBe(false); // tokens would pass 1,000
+    await store.settleBudget("r5", { tokens: 600, costMicros: 100 }, { tokens: 250, costMicros: 40 });
+    expect(await store.reserveBudget("r5", 600, 100)).toBe(true);
+    expect(await store.reserveBudget("r5", 10, 400)).toBe(false); // cost would pass 500
+    expect(await store.require("r5")).toMatchObject({ budget_tokens: 850, budget_cost_micros: 140 });
+
+    await store.recordItem("r5", line("a.png", "done", 250), { costMicros: 40 });
+    await store.markScanned("r5", 2);
+    const skip: ManifestLine = {
+      ...line("b.png", "skipped"),
+      error: { class: "budget", message: "over budget" },
+    };
+    expect(await store.recordItem("r5", skip)).toBe("completed-run");
+    expect(await store.require("r5")).toMatchObject({
+      objects: 2,
+      images: 2,
+      skipped: 1,
+      budget_skipped: 1,
+      cost_micros: 40,
+    });
+
+    await store.create(config("r6"));
+    expect(await store.reserveBudget("r6", 1e9, 1e9)).toBe(true); // no budget: always covered
   });
 
   it("refuses outcomes for unknown runs", async () => {

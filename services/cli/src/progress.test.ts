@@ -22,6 +22,14 @@ const base: RunState = {
   tokens_prompt: 12_345,
   tokens_output: 321,
   tokens_image: 10_000,
+  maxOutputTokens: 1024,
+  budget_skipped: 0,
+  budget_tokens: 0,
+  budget_cost_micros: 0,
+  cost_micros: 0,
+  estimate_tokens_prompt: 0,
+  estimate_tokens_output: 0,
+  estimate_cost_micros: 0,
 };
 
 describe("progress", () => {
@@ -44,9 +52,25 @@ describe("progress", () => {
     expect(text).toContain("run r1: completed");
     expect(text).toContain("done 7, failed 3");
     expect(text).toContain("elapsed  9s");
+    expect(text).toContain("cost     $0.0000");
     expect(text).toContain("output   s3://b/out/r1/");
     expect(text).toContain("    failed a.jpg: undecodable jpeg");
     expect(text).toContain("... and 2 more in manifest.jsonl");
+  });
+
+  it("shows estimate against actual, and the budget when there is one", () => {
+    const text = summaryText({
+      ...base,
+      status: "budget_exhausted",
+      cost_micros: 1_234_567,
+      estimate_cost_micros: 2_000_000,
+      estimate_tokens_prompt: 13_000,
+      budgetMaxCostMicros: 1_500_000,
+      budget_skipped: 3,
+    });
+    expect(text).toContain("tokens   12345 in (10000 image), 321 out; estimated 13000 in");
+    expect(text).toContain("cost     $1.2346 (estimated $2.0000)");
+    expect(text).toContain("budget   $1.5000; 3 images skipped for budget");
   });
 
   it("formats counts and durations compactly", () => {

@@ -12,6 +12,12 @@ export function runFigures(run: RunState, now: Date = new Date()) {
   };
 }
 
+/** Micro-dollars as dollars, with enough decimals for cheap runs. */
+export function usd(micros: number): string {
+  const dollars = micros / 1e6;
+  return `$${dollars >= 100 ? dollars.toFixed(2) : dollars.toFixed(4)}`;
+}
+
 export function formatDuration(ms: number): string {
   const s = Math.round(ms / 1000);
   if (s < 60) return `${s}s`;
@@ -53,7 +59,20 @@ export function summaryText(
   return [
     `run ${run.runId}: ${run.status}${run.statusReason ? ` (${run.statusReason})` : ""}`,
     `  images   ${run.images} (done ${run.done}, failed ${run.failed}, blocked ${run.blocked}); skipped ${run.skipped} other objects`,
-    `  tokens   ${run.tokens_prompt} in (${run.tokens_image} image), ${run.tokens_output} out`,
+    `  tokens   ${run.tokens_prompt} in (${run.tokens_image} image), ${run.tokens_output} out` +
+      (run.estimate_tokens_prompt ? `; estimated ${run.estimate_tokens_prompt} in` : ""),
+    `  cost     ${usd(run.cost_micros)}` +
+      (run.estimate_cost_micros ? ` (estimated ${usd(run.estimate_cost_micros)})` : ""),
+    ...(run.budgetMaxTokens !== undefined || run.budgetMaxCostMicros !== undefined
+      ? [
+          `  budget   ${[
+            run.budgetMaxTokens === undefined ? "" : `${run.budgetMaxTokens} tokens`,
+            run.budgetMaxCostMicros === undefined ? "" : usd(run.budgetMaxCostMicros),
+          ]
+            .filter(Boolean)
+            .join(", ")}; ${run.budget_skipped} images skipped for budget`,
+        ]
+      : []),
     `  elapsed  ${formatDuration(f.elapsedMs)}`,
     `  source   ${run.source}`,
     `  output   ${run.out.replace(/\/?$/, "/")}${run.runId}/`,

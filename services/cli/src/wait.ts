@@ -16,7 +16,7 @@ function sleep(ms: number, signal: AbortSignal | undefined): Promise<void> {
   });
 }
 
-const TERMINAL = new Set(["completed", "failed", "cancelled"]);
+const TERMINAL = new Set(["completed", "budget_exhausted", "failed", "cancelled"]);
 
 /**
  * Polls the run hash until the run ends, redrawing one progress line on a terminal and printing

@@ -3,8 +3,10 @@
 
 export type RpcStatus =
   | "INVALID_ARGUMENT"
+  | "FAILED_PRECONDITION"
   | "PERMISSION_DENIED"
   | "NOT_FOUND"
+  | "ALREADY_EXISTS"
   | "RESOURCE_EXHAUSTED"
   | "INTERNAL"
   | "UNAVAILABLE"
@@ -20,6 +22,7 @@ const STATUS_BY_CODE = {
   400: "INVALID_ARGUMENT",
   403: "PERMISSION_DENIED",
   404: "NOT_FOUND",
+  409: "ALREADY_EXISTS",
   429: "RESOURCE_EXHAUSTED",
   500: "INTERNAL",
   503: "UNAVAILABLE",
@@ -33,13 +36,14 @@ export class EmulatorApiError extends Error {
   readonly code: ErrorCode;
   readonly body: ApiErrorBody;
 
-  constructor(code: ErrorCode, message: string, details: ErrorDetail[] = []) {
+  /** `status` overrides the code's usual one where the API pairs them differently (400 FAILED_PRECONDITION). */
+  constructor(code: ErrorCode, message: string, details: ErrorDetail[] = [], status?: RpcStatus) {
     super(message);
     this.name = "EmulatorApiError";
     this.code = code;
     // Google leaves `details` out when empty; we always send the array so every error body has
     // one shape that callers can rely on.
-    this.body = { error: { code, message, status: STATUS_BY_CODE[code], details } };
+    this.body = { error: { code, message, status: status ?? STATUS_BY_CODE[code], details } };
   }
 }
 
@@ -92,8 +96,8 @@ export function modelNotFound(model: string, apiVersion: string, method: string)
 export function routeNotFound(method: string, path: string): EmulatorApiError {
   return new EmulatorApiError(
     404,
-    `Method not found: ${method} ${path}. This emulator serves POST /{v1,v1beta}/models/{model}:generateContent ` +
-      "and :countTokens only.",
+    `Method not found: ${method} ${path}. This emulator serves /{v1,v1beta}/models/{model}:generateContent, ` +
+      ":countTokens and :batchGenerateContent, files, upload/{v1,v1beta}/files and batches (see its README).",
   );
 }
 

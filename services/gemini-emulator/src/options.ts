@@ -1,7 +1,11 @@
 import type { TokenRule } from "@tessera/imaging";
 import { UnknownModelError, tokenRuleForModel } from "@tessera/imaging";
 import type { FaultRates, LatencyOption } from "./faults.ts";
+import type { Clock } from "./files/clock.ts";
+import type { RateLimitOptions } from "./rate-limit.ts";
 import type { RouteName } from "./stats.ts";
+import type { ImageTokenRuleName } from "./usage.ts";
+import { IMAGE_TOKEN_RULES, isImageTokenRuleName, namedTokenRule } from "./usage.ts";
 
 export interface EmulatorOptions {
   /** 0 (the default) picks a free port. */
@@ -26,6 +30,20 @@ export interface EmulatorOptions {
   seed?: number;
   /** Called once per request after the answer is sent. Must not throw; the API key is never included. */
   onRequest?: (event: EmulatorRequestEvent) => void;
+  /** Time for rate-limit windows and anything else that ages; `POST /_emulator/clock` moves it on. */
+  clock?: Clock;
+  /** RPM, TPM and RPD per API key and model, over sliding windows; unlimited when absent. */
+  rateLimits?: RateLimitOptions;
+  /** A named image token rule for every model, or per model; each model's documented rule otherwise. */
+  imageTokenRule?: ImageTokenRuleName | Readonly<Record<string, ImageTokenRuleName>>;
+  /** Context window: prompts over it get the API's 400. */
+  maxInputTokens?: number;
+  maxInputTokensByModel?: Readonly<Record<string, number>>;
+  /** Largest maxOutputTokens a request may ask for; more gets a 400. */
+  maxOutputTokens?: number;
+  maxOutputTokensByModel?: Readonly<Record<string, number>>;
+  /** JSON-lines request log: `true` writes to stderr, a function receives each line. */
+  log?: boolean | ((line: string) => void);
 }
 
 export interface EmulatorRequestEvent {
@@ -41,6 +59,10 @@ export interface EmulatorRequestEvent {
   headers: Record<string, string>;
   /** The error message when status is not 200. */
   error: string | undefined;
+  /** Faults injected into this request, by name ("503", "reset", "fence", ...). */
+  faults?: string[];
+  /** The limits this request ran into ("rpm", "tpm", "rpd") when it got a rate-limit 429. */
+  rateLimited?: string[];
 }
 
 export const DEFAULT_MODELS: readonly string[] = [
@@ -63,11 +85,22 @@ export const EMULATOR_DEFAULTS = {
   maxRequestBytes: 20 * 1024 * 1024,
   retryDelaySeconds: 2,
   seed: 1,
+  // Published context windows: 1,048,576 in for every served family but 1.5 Pro's two million.
+  maxInputTokens: 1_048_576,
+  maxInputTokensByModel: { "gemini-1.5-pro": 2_097_152 } as Readonly<Record<string, number>>,
+  maxOutputTokens: 65_536,
+  maxOutputTokensByModel: {
+    "gemini-2.0-flash": 8192,
+    "gemini-1.5-flash": 8192,
+    "gemini-1.5-pro": 8192,
+  } as Readonly<Record<string, number>>,
 } as const;
 
 export interface ServedModel {
   rule: TokenRule;
   maxImages: number;
+  maxInputTokens: number;
+  maxOutputTokens: number;
 }
 
 /** Resolves every served model up front, so a model without a token rule fails at start, not per request. */
@@ -75,15 +108,68 @@ export function resolveModels(options: EmulatorOptions): Map<string, ServedModel
   const served = new Map<string, ServedModel>();
   const byModel = { ...EMULATOR_DEFAULTS.maxImagesPerRequestByModel, ...options.maxImagesPerRequestByModel };
   const fallbackMax = options.maxImagesPerRequest ?? EMULATOR_DEFAULTS.maxImagesPerRequest;
-  for (const model of options.models ?? DEFAULT_MODELS) {
-    const rule = options.tokenRules?.[model] ?? ruleOrExplain(model);
+  const modelIds = options.models ?? DEFAULT_MODELS;
+  for (const [setting, perModel] of [
+    ["imageTokenRule", typeof options.imageTokenRule === "object" ? options.imageTokenRule : undefined],
+    ["maxInputTokensByModel", options.maxInputTokensByModel],
+    ["maxOutputTokensByModel", options.maxOutputTokensByModel],
+  ] as const) {
+    // A typo in a model id would otherwise leave that model silently on its defaults.
+    const unknown = Object.keys(perModel ?? {}).filter((model) => !modelIds.includes(model));
+    if (unknown.length > 0) throw new RangeError(`${setting} names models not served: ${unknown.join(", ")}`);
+  }
+  for (const model of modelIds) {
+    const rule = options.tokenRules?.[model] ?? selectedRule(options.imageTokenRule, model);
     const maxImages = byModel[model] ?? fallbackMax;
     if (!Number.isInteger(maxImages) || maxImages < 1) {
       throw new RangeError(`maxImagesPerRequest for ${model} must be an integer >= 1, got ${maxImages}`);
     }
-    served.set(model, { rule, maxImages });
+    const maxInputTokens = positiveInteger(
+      "maxInputTokens",
+      model,
+      // An explicit global setting beats the per-model defaults; only explicit per-model ones beat it.
+      options.maxInputTokensByModel?.[model] ??
+        options.maxInputTokens ??
+        EMULATOR_DEFAULTS.maxInputTokensByModel[model] ??
+        EMULATOR_DEFAULTS.maxInputTokens,
+    );
+    const maxOutputTokens = positiveInteger(
+      "maxOutputTokens",
+      model,
+      // Same precedence as the input limit.
+      options.maxOutputTokensByModel?.[model] ??
+        options.maxOutputTokens ??
+        EMULATOR_DEFAULTS.maxOutputTokensByModel[model] ??
+        EMULATOR_DEFAULTS.maxOutputTokens,
+    );
+    served.set(model, { rule, maxImages, maxInputTokens, maxOutputTokens });
   }
   return served;
+}
+
+function selectedRule(setting: EmulatorOptions["imageTokenRule"], model: string): TokenRule {
+  const name = typeof setting === "string" ? setting : setting?.[model];
+  if (name === undefined) return ruleOrExplain(model);
+  if (!isImageTokenRuleName(name)) {
+    throw new RangeError(`imageTokenRule for ${model} must be one of ${IMAGE_TOKEN_RULES.join(", ")}, got ${name}`);
+  }
+  return namedTokenRule(name, familyRule(model));
+}
+
+function familyRule(model: string): TokenRule | undefined {
+  try {
+    return tokenRuleForModel(model);
+  } catch (error) {
+    if (error instanceof UnknownModelError) return undefined;
+    throw error;
+  }
+}
+
+function positiveInteger(setting: string, model: string, value: number): number {
+  if (!Number.isInteger(value) || value < 1) {
+    throw new RangeError(`${setting} for ${model} must be an integer >= 1, got ${value}`);
+  }
+  return value;
 }
 
 function ruleOrExplain(model: string): TokenRule {

@@ -64,7 +64,25 @@ export interface ParsedRequest {
 export interface ParseContext {
   model: string;
   maxImages: number;
+  /** Looks up `fileData` parts; without it, every file reference is refused. */
+  resolveFile?: FileResolver;
 }
+
+/** A `fileData` part as written: `files/<id>`, a file's full uri, or an http(s) URL. */
+export interface FileReference {
+  fileUri: string;
+  /** The part's path in the API's field-path style, for error messages. */
+  field: string;
+}
+
+export interface ResolvedFile {
+  bytes: Buffer;
+  /** The file's own type, used when the part declares none. */
+  mimeType: string;
+}
+
+/** Synchronous, so parsing stays pure: URLs are fetched before parsing starts. Failures throw. */
+export type FileResolver = (reference: FileReference) => ResolvedFile;
 
 type Json = Record<string, unknown>;
 
@@ -115,7 +133,7 @@ function parseContents(
     }
     parts.forEach((part: unknown, partIndex) => {
       const partPath = `${path}.parts[${partIndex}]`;
-      const parsed = parsePart(part, partPath, requestName, images.length);
+      const parsed = parsePart(part, partPath, requestName, images.length, context);
       if (parsed.kind === "text") texts.push(parsed.text);
       else {
         if (images.length + 1 > context.maxImages) {
@@ -133,7 +151,13 @@ function parseContents(
 
 type ParsedPart = { kind: "text"; text: string } | { kind: "image"; image: InlineImage };
 
-function parsePart(value: unknown, path: string, requestName: string, imageIndex: number): ParsedPart {
+function parsePart(
+  value: unknown,
+  path: string,
+  requestName: string,
+  imageIndex: number,
+  context: ParseContext,
+): ParsedPart {
   const part = asObject(value, path);
   const present = DATA_FIELDS.filter((name) => get(part, name) !== undefined);
   const [kind, extra] = present;
@@ -156,10 +180,7 @@ function parsePart(value: unknown, path: string, requestName: string, imageIndex
     case "inlineData":
       return { kind: "image", image: parseInlineImage(part, path, imageIndex) };
     case "fileData":
-      throw invalidArgument(
-        `${path}.file_data: fileData parts are not supported by this version of the Tessera Gemini emulator ` +
-          "(it has no Files API yet); send the image inline with inlineData.",
-      );
+      return { kind: "image", image: parseFileImage(part, path, requestName, imageIndex, context) };
     case "functionCall":
     case "functionResponse":
     case "executableCode":
@@ -178,11 +199,7 @@ function parseInlineImage(part: Json, path: string, imageIndex: number): InlineI
     throw unsupportedMimeType(typeof declared === "string" ? declared : "", `${field}.mime_type`);
   }
   const bytes = decodeBase64(get(inline, "data"), `${field}.data`);
-  const sniffed = sniffImage(bytes);
-  if (!sniffed || !sameImageType(mimeType, sniffed.mime)) {
-    const actual = sniffed ? `look like ${sniffed.mime}` : describeUnknownBytes(bytes);
-    throw unprocessableImage(`${field}.data`, `declared ${mimeType}, but the bytes ${actual}`);
-  }
+  checkImageBytes(bytes, mimeType, `${field}.data`);
   const resolution = get(part, "mediaResolution");
   return {
     index: imageIndex,
@@ -191,6 +208,47 @@ function parseInlineImage(part: Json, path: string, imageIndex: number): InlineI
     bytes,
     mediaResolution: parsePartResolution(resolution, path),
   };
+}
+
+/** Uploaded files and fetched URLs pass the same type and byte checks as inline data. */
+function parseFileImage(
+  part: Json,
+  path: string,
+  requestName: string,
+  imageIndex: number,
+  context: ParseContext,
+): InlineImage {
+  const field = `${path}.file_data`;
+  const fileData = asObject(get(part, "fileData"), field);
+  const fileUri = get(fileData, "fileUri");
+  if (typeof fileUri !== "string" || fileUri.trim() === "") {
+    throw invalidArgument(`* ${requestName}.${field}.file_uri: file_uri must be set`);
+  }
+  if (context.resolveFile === undefined) {
+    throw invalidArgument(`* ${requestName}.${field}.file_uri: files are not available here`);
+  }
+  const file = context.resolveFile({ fileUri: fileUri.trim(), field });
+  const declared = get(fileData, "mimeType");
+  const named = typeof declared === "string" && declared.trim() !== "" ? declared : file.mimeType;
+  const mimeType = named.trim().toLowerCase();
+  if (!SUPPORTED_IMAGE_TYPES.includes(mimeType)) throw unsupportedMimeType(named, `${field}.mime_type`);
+  checkImageBytes(file.bytes, mimeType, `${field}.file_uri`);
+  return {
+    index: imageIndex,
+    field,
+    mimeType,
+    bytes: file.bytes,
+    mediaResolution: parsePartResolution(get(part, "mediaResolution"), path),
+  };
+}
+
+/** Throws the API's "Unable to process input image" when the bytes are not the declared type. */
+export function checkImageBytes(bytes: Buffer, mimeType: string, field: string): void {
+  const sniffed = sniffImage(bytes);
+  if (!sniffed || !sameImageType(mimeType, sniffed.mime)) {
+    const actual = sniffed ? `look like ${sniffed.mime}` : describeUnknownBytes(bytes);
+    throw unprocessableImage(field, `declared ${mimeType}, but the bytes ${actual}`);
+  }
 }
 
 /** HEIC is a HEIF profile; files are routinely labelled with either name. */

@@ -1,7 +1,8 @@
 // Token accounting in the shape of the API's usageMetadata. Image tokens follow the documented
 // per-model rule (@tessera/imaging); text has no public tokenizer, so it is estimated.
-import type { MediaResolution, TokenRule } from "@tessera/imaging";
+import type { MediaResolution, TiledTokenRule, TokenRule } from "@tessera/imaging";
 import { imageTokens } from "@tessera/imaging";
+import { invalidArgument } from "./errors.ts";
 import type { ImageSizeInfo } from "./image.ts";
 
 export type Modality = "TEXT" | "IMAGE";
@@ -78,4 +79,70 @@ export function usageMetadata(
 export function truncateToTokens(text: string, maxTokens: number): { text: string; truncated: boolean } {
   if (textTokens(text) <= maxTokens) return { text, truncated: false };
   return { text: [...text].slice(0, maxTokens * 4).join(""), truncated: true };
+}
+
+/**
+ * The image token rules a served model can be switched to by name, so a test can reproduce what
+ * either billing behaviour would do to a budget:
+ * - `tiled`: the guide's rule for 2.x (258 up to 384x384, else 258 per crop-unit tile);
+ * - `tiled-1.5`: the 1.5 rule (crop unit clamped to 256..768 px);
+ * - `flat258`: 258 per image whatever its size, what the Developer API has been observed to bill;
+ * - `media-resolution`: Gemini 3's flat cost per mediaResolution level (HIGH by default).
+ */
+export const IMAGE_TOKEN_RULES = ["tiled", "tiled-1.5", "flat258", "media-resolution"] as const;
+export type ImageTokenRuleName = (typeof IMAGE_TOKEN_RULES)[number];
+
+export function isImageTokenRuleName(value: string): value is ImageTokenRuleName {
+  return (IMAGE_TOKEN_RULES as readonly string[]).includes(value);
+}
+
+/**
+ * `family` is the model's own rule when @tessera/imaging knows it: its documented mediaResolution
+ * prices (2.5's LOW 64 / MEDIUM 256) carry over to the tiled and flat rules, as a caller asking for
+ * LOW would still get them.
+ */
+export function namedTokenRule(name: ImageTokenRuleName, family: TokenRule | undefined): TokenRule {
+  const resolutionPrices = family?.kind === "tiled" ? family.mediaResolution : undefined;
+  const tiled = (cropUnit: TiledTokenRule["cropUnit"], familyName: string): TiledTokenRule => ({
+    kind: "tiled",
+    family: familyName,
+    tokensPerTile: 258,
+    smallMaxSide: 384,
+    cropUnit,
+    ...(resolutionPrices === undefined ? {} : { mediaResolution: resolutionPrices }),
+  });
+  switch (name) {
+    case "tiled":
+      return tiled({ divisor: 1.5 }, "tiled");
+    case "tiled-1.5":
+      return tiled({ divisor: 1.5, min: 256, max: 768 }, "tiled-1.5");
+    case "flat258":
+      // Every real image fits in one "small" tile, so each costs exactly one tile's 258.
+      return { ...tiled({ divisor: 1.5 }, "flat258"), smallMaxSide: Number.MAX_SAFE_INTEGER };
+    case "media-resolution":
+      return {
+        kind: "resolution",
+        family: "media-resolution",
+        tokens: { LOW: 280, MEDIUM: 560, HIGH: 1120, ULTRA_HIGH: 2240 },
+        defaultResolution: "HIGH",
+      };
+  }
+}
+
+/** The API's answer to a prompt over the model's context window (its message, no details). */
+export function checkInputTokens(promptTokens: number, limit: number): void {
+  if (promptTokens > limit) {
+    throw invalidArgument(
+      `The input token count (${promptTokens}) exceeds the maximum number of tokens allowed (${limit}).`,
+    );
+  }
+}
+
+/** maxOutputTokens above the model's output limit is refused, not clamped, as observed on 2.x. */
+export function checkMaxOutputTokens(requested: number | undefined, limit: number): void {
+  if (requested === undefined || requested <= limit) return;
+  throw invalidArgument(
+    `Unable to submit request because it has a maxOutputTokens value of ${requested} but the supported range ` +
+      `is from 1 (inclusive) to ${limit + 1} (exclusive). Update the value and try again.`,
+  );
 }

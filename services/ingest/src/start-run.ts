@@ -10,6 +10,7 @@ import {
 } from "@tessera/core";
 import type { EnqueueItem } from "@tessera/queue";
 import { isUnder, type ObjectInfo } from "@tessera/storage";
+import { priceFor, UnknownPriceError, type ModelPrice } from "@tessera/config";
 import { classifyObject } from "./classify.ts";
 import type { IngestDeps } from "./deps.ts";
 
@@ -20,6 +21,10 @@ export interface RunRequest {
   model: string;
   prompt?: string;
   runId?: string;
+  maxOutputTokens: number;
+  budget?: { maxTokens?: number; maxCostUsd?: number };
+  /** Needed to check a cost budget can be priced before anything is spent. */
+  prices: Readonly<Record<string, ModelPrice>>;
   /** Ranged header reads in flight while listing. */
   probeConcurrency?: number;
   onProgress?: (progress: { listed: number; images: number; skipped: number }) => void;
@@ -50,6 +55,15 @@ export async function startRun(deps: IngestDeps, request: RunRequest): Promise<R
   await out.checkAccess({ write: true });
   const excluded = isUnder(source.location, out.location);
 
+  if (request.budget?.maxCostUsd !== undefined) {
+    try {
+      priceFor(request.prices, request.model);
+    } catch (err) {
+      if (err instanceof UnknownPriceError) throw new UsageError(`--max-cost: ${err.message}`);
+      throw err;
+    }
+  }
+
   const listing = source.list()[Symbol.asyncIterator]();
   const first = await listing.next();
   if (first.done) throw new UsageError(`no objects under ${source.describe()}: nothing to annotate`);
@@ -63,6 +77,11 @@ export async function startRun(deps: IngestDeps, request: RunRequest): Promise<R
     source: request.source,
     out: request.out,
     createdAt: now.toISOString(),
+    maxOutputTokens: request.maxOutputTokens,
+    ...(request.budget?.maxTokens === undefined ? {} : { budgetMaxTokens: request.budget.maxTokens }),
+    ...(request.budget?.maxCostUsd === undefined
+      ? {}
+      : { budgetMaxCostMicros: Math.floor(request.budget.maxCostUsd * 1e6) }),
   };
   await deps.runs.create(config);
   const log = deps.log.child({ runId: config.runId });

@@ -1,3 +1,4 @@
+import { costMicros, priceFor, UnknownPriceError, type ModelPrice } from "@tessera/config";
 import {
   ANNOTATION_SCHEMA_VERSION,
   TesseraError,
@@ -20,7 +21,7 @@ export interface Attempt {
   max: number;
 }
 
-export type AnnotateOutcome = "done" | "already-recorded" | "failed" | "blocked";
+export type AnnotateOutcome = "done" | "already-recorded" | "failed" | "blocked" | "skipped";
 
 /** What the queue should do after a failed attempt. */
 export class RetryLater extends Error {
@@ -86,13 +87,48 @@ export async function annotateImage(
     }
     const bytes = await fetchImage(deps, config, payload);
     const image = await inspectImage(bytes);
-    const reservation = await reserveCapacity(deps, config.model, estimateRequestTokens(config.model, [image], config.prompt));
-    const answer = await generate(deps.gemini, {
-      model: config.model,
-      prompt: config.prompt,
-      images: [{ mimeType: image.mime, data: bytes }],
-    });
-    if (reservation) await deps.limiter?.settle(reservation, answer.usage.promptTokens);
+    const inputEstimate = estimateRequestTokens(config.model, [image], config.prompt);
+    const price = priceOrUndefined(deps, config.model);
+    const held = {
+      tokens: inputEstimate + config.maxOutputTokens,
+      costMicros: price ? costMicros(price, inputEstimate, config.maxOutputTokens) : 0,
+    };
+    if (!(await deps.runs.reserveBudget(config.runId, held.tokens, held.costMicros))) {
+      await record(deps, config.runId, {
+        key: payload.key,
+        etag: payload.etag,
+        status: "skipped",
+        mime: image.mime,
+        error: {
+          class: "budget",
+          message: `the run's budget cannot cover this image (about ${held.tokens} tokens)`,
+        },
+        attempts: attempt.number,
+        at: deps.now().toISOString(),
+      });
+      return "skipped";
+    }
+    let answer: Awaited<ReturnType<typeof generate>>;
+    try {
+      const reservation = await reserveCapacity(deps, config.model, inputEstimate);
+      answer = await generate(deps.gemini, {
+        model: config.model,
+        prompt: config.prompt,
+        maxOutputTokens: config.maxOutputTokens,
+        images: [{ mimeType: image.mime, data: bytes }],
+      });
+      if (reservation) await deps.limiter?.settle(reservation, answer.usage.promptTokens);
+    } catch (err) {
+      // A failed call is not billed: give the budget back.
+      await deps.runs.settleBudget(config.runId, held, { tokens: 0, costMicros: 0 });
+      throw err;
+    }
+    const billedOutput = answer.usage.outputTokens + answer.usage.thoughtsTokens;
+    const spent = {
+      tokens: answer.usage.promptTokens + billedOutput,
+      costMicros: price ? costMicros(price, answer.usage.promptTokens, billedOutput) : 0,
+    };
+    await deps.runs.settleBudget(config.runId, held, spent);
     const annotation: Annotation = annotationSchema.parse({
       schemaVersion: ANNOTATION_SCHEMA_VERSION,
       runId: config.runId,
@@ -119,7 +155,12 @@ export async function annotateImage(
     await deps.storage(config.out).put(annotationKey, JSON.stringify(annotation, null, 2) + "\n", {
       contentType: "application/json",
     });
-    await record(deps, config.runId, doneLine(payload, annotation, annotationKey, attempt, deps.now()));
+    await record(
+      deps,
+      config.runId,
+      doneLine(payload, annotation, annotationKey, attempt, deps.now()),
+      spent.costMicros,
+    );
     log.debug("annotated", { tokens: answer.usage.totalTokens });
     return "done";
   } catch (err) {
@@ -149,12 +190,18 @@ export async function annotateImage(
  * Takes the request's share of the fleet's rate limits before calling Gemini, so a fleet stays
  * under RPM/TPM/RPD instead of discovering them through 429s.
  */
-async function reserveCapacity(deps: WorkerDeps, model: string, tokens: number): Promise<Reservation | undefined> {
+async function reserveCapacity(
+  deps: WorkerDeps,
+  model: string,
+  tokens: number,
+): Promise<Reservation | undefined> {
   if (!deps.limiter) return undefined;
   try {
     const slot = await deps.limiter.acquire(model, tokens);
     if (slot.ok) return slot.reservation;
-    throw new TesseraError("rate_limited", `fleet ${slot.metric.toUpperCase()} limit reached`, { retryDelayMs: slot.waitMs });
+    throw new TesseraError("rate_limited", `fleet ${slot.metric.toUpperCase()} limit reached`, {
+      retryDelayMs: slot.waitMs,
+    });
   } catch (err) {
     if (err instanceof RequestTooLargeError) throw new TesseraError("permanent", err.message, { cause: err });
     throw err;
@@ -210,8 +257,18 @@ export async function recordUnexpectedFailure(
   });
 }
 
-async function record(deps: WorkerDeps, runId: string, line: ManifestLine): Promise<void> {
-  const result = await deps.runs.recordItem(runId, line);
+function priceOrUndefined(deps: WorkerDeps, model: string): ModelPrice | undefined {
+  try {
+    return priceFor(deps.prices, model);
+  } catch (err) {
+    // Ingest refuses a cost budget without a price, so here an unknown price only hides the cost.
+    if (err instanceof UnknownPriceError) return undefined;
+    throw err;
+  }
+}
+
+async function record(deps: WorkerDeps, runId: string, line: ManifestLine, costMicros = 0): Promise<void> {
+  const result = await deps.runs.recordItem(runId, line, { costMicros });
   if (result === "completed-run") {
     await deps.producer.add("finalize-run", { jobId: `finalize-${runId}`, payload: { runId } });
   }

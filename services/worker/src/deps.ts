@@ -1,4 +1,5 @@
 import type { GoogleGenAI } from "@google/genai";
+import type { ModelPrice } from "@tessera/config";
 import type { Logger } from "@tessera/core";
 import type { FleetRateLimiter, Producer, RunStore } from "@tessera/queue";
 import type { Storage } from "@tessera/storage";
@@ -14,5 +15,7 @@ export interface WorkerDeps {
   /** Shared RPM/TPM/RPD for the whole fleet; absent: only Gemini's own 429s slow us down. */
   limiter?: FleetRateLimiter;
   maxImageBytes: number;
+  /** USD per million tokens by model prefix, for budgets and the cost shown to users. */
+  prices: Readonly<Record<string, ModelPrice>>;
   now: () => Date;
 }

@@ -23,8 +23,19 @@ export function runSummary(run: RunState): Record<string, unknown> {
       failed: run.failed,
       blocked: run.blocked,
       skipped: run.skipped,
+      budgetSkipped: run.budget_skipped,
     },
     tokens: { prompt: run.tokens_prompt, output: run.tokens_output, image: run.tokens_image },
+    estimate: {
+      promptTokens: run.estimate_tokens_prompt,
+      outputTokens: run.estimate_tokens_output,
+      costUsd: run.estimate_cost_micros / 1e6,
+    },
+    costUsd: run.cost_micros / 1e6,
+    budget: {
+      maxTokens: run.budgetMaxTokens ?? null,
+      maxCostUsd: run.budgetMaxCostMicros === undefined ? null : run.budgetMaxCostMicros / 1e6,
+    },
   };
 }
 
@@ -34,7 +45,7 @@ export function runSummary(run: RunState): Record<string, unknown> {
  */
 export async function finalizeRun(deps: WorkerDeps, runId: string): Promise<void> {
   const run = await deps.runs.require(runId);
-  if (run.status !== "finalizing" && run.status !== "completed") {
+  if (run.status !== "finalizing" && run.status !== "completed" && run.status !== "budget_exhausted") {
     throw new Error(`run ${runId} is ${run.status}, not ready to finalize`);
   }
   // The whole manifest is held in memory to sort it: ~200 bytes a line, so ~200 MB per million
@@ -51,10 +62,16 @@ export async function finalizeRun(deps: WorkerDeps, runId: string): Promise<void
     },
   );
   const finishedAt = deps.now();
-  const final: RunState = { ...run, status: "completed", finishedAt: finishedAt.toISOString() };
+  const status = run.budget_skipped > 0 ? "budget_exhausted" : "completed";
+  const final: RunState = { ...run, status, finishedAt: finishedAt.toISOString() };
   await out.put(runFiles.runJson(runId), JSON.stringify(runSummary(final), null, 2) + "\n", {
     contentType: "application/json",
   });
-  await deps.runs.setStatus(runId, "completed", undefined, finishedAt);
+  await deps.runs.setStatus(
+    runId,
+    status,
+    status === "budget_exhausted" ? `${run.budget_skipped} images skipped: budget spent` : undefined,
+    finishedAt,
+  );
   deps.log.info("run completed", { runId, done: run.done, failed: run.failed, skipped: run.skipped });
 }

@@ -4,6 +4,7 @@ import { join } from "node:path";
 import { pathToFileURL } from "node:url";
 import { Queue } from "bullmq";
 import { afterAll, afterEach, beforeAll, describe, expect, it } from "vitest";
+import { DEFAULT_PRICES } from "@tessera/config";
 import { createLogger, type ManifestLine, type RunConfig } from "@tessera/core";
 import { createGeminiClient } from "@tessera/gemini";
 import { startEmulator, type Emulator } from "@tessera/gemini-emulator";
@@ -43,6 +44,7 @@ beforeAll(async () => {
     storage,
     log: createLogger("silent"),
     maxImageBytes: 5 * 1024 * 1024,
+    prices: DEFAULT_PRICES,
     now: () => new Date(),
   };
 });
@@ -60,7 +62,7 @@ afterAll(async () => {
 });
 
 /** A run over `files` with every image enqueued, as ingest would leave it. */
-async function createRun(files: Record<string, Buffer>): Promise<RunConfig> {
+async function createRun(files: Record<string, Buffer>, extra: Partial<RunConfig> = {}): Promise<RunConfig> {
   const runId = `run${++counter}`;
   const src = join(dir, runId, "src");
   for (const [key, bytes] of Object.entries(files)) {
@@ -75,6 +77,8 @@ async function createRun(files: Record<string, Buffer>): Promise<RunConfig> {
     source: pathToFileURL(src).href,
     out: pathToFileURL(join(dir, runId, "out")).href,
     createdAt: new Date().toISOString(),
+    maxOutputTokens: 1024,
+    ...extra,
   };
   await runs.create(config);
   return config;
@@ -107,7 +111,7 @@ async function untilFinished(runId: string, timeoutMs = 20_000): Promise<RunStat
   const deadline = Date.now() + timeoutMs;
   for (;;) {
     const run = await runs.require(runId);
-    if (run.status === "completed" || run.status === "failed") return run;
+    if (["completed", "budget_exhausted", "failed"].includes(run.status)) return run;
     if (Date.now() > deadline) throw new Error(`run ${runId} still ${run.status}: ${JSON.stringify(run)}`);
     await new Promise((r) => setTimeout(r, 50));
   }
@@ -212,6 +216,31 @@ describe("annotate worker", () => {
     expect(await annotateImage(deps, payload("one.png"), { number: 1, max: 3 })).toBe("already-recorded");
     expect(emulator.stats.byRouteAndStatus.generateContent[200]).toBe(2);
     expect(await runs.require(config.runId)).toMatchObject({ done: 2 });
+  });
+
+  it("never spends past the run's token budget, and skips the rest as budget", async () => {
+    const files: Record<string, Buffer> = {};
+    for (let i = 0; i < 6; i++) files[`img-${i}.png`] = await scene(100 + i, 80);
+    const config = await createRun(files, { maxOutputTokens: 100, budgetMaxTokens: 1_000 });
+    worker = await startWorker(deps, { connection: redisEnv.redis, prefix: redisEnv.prefix, concurrency: 4 });
+    await enqueueAll(config);
+    const run = await untilFinished(config.runId);
+    expect(run.status).toBe("budget_exhausted");
+    expect(run.done).toBeGreaterThanOrEqual(1);
+    expect(run.budget_skipped).toBeGreaterThanOrEqual(1);
+    expect(run.done + run.budget_skipped).toBe(6);
+    expect(run.tokens_prompt + run.tokens_output).toBeLessThanOrEqual(1_000);
+    const skipped = (await manifest(config)).filter((l) => l.status === "skipped");
+    expect(skipped).toHaveLength(run.budget_skipped);
+    expect(skipped[0]?.error).toMatchObject({ class: "budget" });
+    const summary = JSON.parse(
+      (await storage(config.out).get(runFiles.runJson(config.runId))).toString("utf8"),
+    ) as {
+      status: string;
+      costUsd: number;
+    };
+    expect(summary.status).toBe("budget_exhausted");
+    expect(summary.costUsd).toBeGreaterThan(0);
   });
 
   it("fails a job whose payload does not match the catalog, without retrying it", async () => {

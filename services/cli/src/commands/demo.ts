@@ -60,6 +60,7 @@ export function registerDemo(program: Command, common: (cmd: Command) => Command
         log: ctx.log,
         limiter: new FleetRateLimiter(ctx.redis, config.env.TESSERA_PREFIX, config.rateLimits),
         maxImageBytes: config.env.TESSERA_MAX_IMAGE_BYTES,
+        prices: config.prices,
         now: () => new Date(),
       },
       {
@@ -79,7 +80,14 @@ export function registerDemo(program: Command, common: (cmd: Command) => Command
       const target = pathToFileURL(out).href;
       const started = await startRun(
         { runs: ctx.runs, producer: ctx.producer, storage: ctx.storage, log: ctx.log, now: () => new Date() },
-        { source, out: target, task: "caption", model: config.env.GEMINI_MODEL },
+        {
+          source,
+          out: target,
+          task: "caption",
+          model: config.env.GEMINI_MODEL,
+          maxOutputTokens: config.env.TESSERA_MAX_OUTPUT_TOKENS,
+          prices: config.prices,
+        },
       );
       const run = await waitForRun(ctx.runs, started.runId);
       console.log(summaryText(run, await ctx.runs.recentFailures(run.runId)));

@@ -12,6 +12,18 @@ interface RunFlags extends CommonFlags {
   prompt?: string;
   wait?: boolean;
   json?: boolean;
+  maxTokens?: string;
+  maxCost?: string;
+  maxOutputTokens?: string;
+}
+
+function positiveNumber(flag: string, text: string | undefined, integer: boolean): number | undefined {
+  if (text === undefined) return undefined;
+  const value = Number(text);
+  if (!Number.isFinite(value) || value <= 0 || (integer && !Number.isInteger(value))) {
+    throw new UsageError(`${flag}: expected a positive ${integer ? "integer" : "number"}, got "${text}"`);
+  }
+  return value;
 }
 
 export function registerRun(program: Command, common: (cmd: Command) => Command): void {
@@ -24,6 +36,15 @@ export function registerRun(program: Command, common: (cmd: Command) => Command)
       .option("--task <task>", `what to ask for (${taskSchema.options.join(", ")})`, "caption")
       .option("--model <model>", "Gemini model (default: GEMINI_MODEL or gemini-2.5-flash)")
       .option("--prompt <text>", "replace the task's default prompt")
+      .option("--max-tokens <n>", "budget: never spend more input + output tokens than this on the run")
+      .option(
+        "--max-cost <usd>",
+        "budget: never spend more than this many US dollars (prices: TESSERA_PRICES)",
+      )
+      .option(
+        "--max-output-tokens <n>",
+        "output cap per request (default: TESSERA_MAX_OUTPUT_TOKENS or 1024)",
+      )
       .option("--wait", "show progress until the run ends, then print a summary")
       .option("--json", "print machine-readable output"),
   ).action(async (source: string, flags: RunFlags) => {
@@ -32,7 +53,12 @@ export function registerRun(program: Command, common: (cmd: Command) => Command)
       throw new UsageError(`--task: unknown task "${flags.task}" (known: ${taskSchema.options.join(", ")})`);
     // Progress and the summary say what matters here; routine log lines only on request.
     const logLevel = flags.logLevel ?? (process.env.LOG_LEVEL || "warn");
-    const config = configFrom({ ...flags, logLevel }, { GEMINI_MODEL: flags.model });
+    const maxTokens = positiveNumber("--max-tokens", flags.maxTokens, true);
+    const maxCostUsd = positiveNumber("--max-cost", flags.maxCost, false);
+    const config = configFrom(
+      { ...flags, logLevel },
+      { GEMINI_MODEL: flags.model, TESSERA_MAX_OUTPUT_TOKENS: flags.maxOutputTokens },
+    );
     const ctx = await openContext(config, "client");
     try {
       const started = await startRun(
@@ -42,6 +68,12 @@ export function registerRun(program: Command, common: (cmd: Command) => Command)
           out: flags.out,
           task: task.data,
           model: config.env.GEMINI_MODEL,
+          maxOutputTokens: config.env.TESSERA_MAX_OUTPUT_TOKENS,
+          prices: config.prices,
+          budget: {
+            ...(maxTokens === undefined ? {} : { maxTokens }),
+            ...(maxCostUsd === undefined ? {} : { maxCostUsd }),
+          },
           ...(flags.prompt === undefined ? {} : { prompt: flags.prompt }),
         },
       );
@@ -72,7 +104,8 @@ export function registerRun(program: Command, common: (cmd: Command) => Command)
       console.log(
         flags.json ? JSON.stringify(run) : summaryText(run, await ctx.runs.recentFailures(run.runId)),
       );
-      if (run.status !== "completed") process.exitCode = 1;
+      // A run that stopped at its budget did what it was told.
+      if (run.status !== "completed" && run.status !== "budget_exhausted") process.exitCode = 1;
     } finally {
       await ctx.close();
     }

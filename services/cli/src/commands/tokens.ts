@@ -1,6 +1,12 @@
 import type { Command } from "commander";
 import { UsageError } from "@tessera/core";
-import { imageTokens, MEDIA_RESOLUTIONS, parseMediaResolution, tokenRuleForModel, UnknownModelError } from "@tessera/imaging";
+import {
+  imageTokens,
+  MEDIA_RESOLUTIONS,
+  parseMediaResolution,
+  tokenRuleForModel,
+  UnknownModelError,
+} from "@tessera/imaging";
 
 interface TokensFlags {
   model: string;
@@ -33,7 +39,9 @@ export function registerTokens(program: Command): void {
       if (flags.mediaResolution !== undefined) {
         resolution = parseMediaResolution(flags.mediaResolution.toUpperCase());
         if (!resolution) {
-          throw new UsageError(`--media-resolution: expected one of ${MEDIA_RESOLUTIONS.join(", ")}, got "${flags.mediaResolution}"`);
+          throw new UsageError(
+            `--media-resolution: expected one of ${MEDIA_RESOLUTIONS.join(", ")}, got "${flags.mediaResolution}"`,
+          );
         }
       }
       let rule;
