@@ -17,7 +17,7 @@ export const manifestLineSchema = z.object({
     .optional(),
   error: z
     .object({
-      class: z.enum([...ERROR_CLASSES, "not_an_image", "budget"]),
+      class: z.enum([...ERROR_CLASSES, "not_an_image", "budget", "cancelled"]),
       message: z.string(),
     })
     .optional(),

@@ -8,6 +8,7 @@ export type Task = z.infer<typeof taskSchema>;
 export const RUN_STATUSES = [
   "scanning",
   "running",
+  "cancelling",
   "finalizing",
   "completed",
   "budget_exhausted",

@@ -50,7 +50,12 @@ function fromMatrix(m: Matrix): Orientation {
 }
 
 function multiply(p: Matrix, q: Matrix): Matrix {
-  return [p[0] * q[0] + p[1] * q[2], p[0] * q[1] + p[1] * q[3], p[2] * q[0] + p[3] * q[2], p[2] * q[1] + p[3] * q[3]];
+  return [
+    p[0] * q[0] + p[1] * q[2],
+    p[0] * q[1] + p[1] * q[3],
+    p[2] * q[0] + p[3] * q[2],
+    p[2] * q[1] + p[3] * q[3],
+  ];
 }
 
 /** The orientation that applies `first`, then `second`. */
@@ -90,7 +95,12 @@ export function orientationFromHeif(transforms: readonly HeifTransform[]): Orien
  * Maps a point of the stored pixel grid to the displayed image. Coordinates are continuous (pixel
  * edges: x runs from 0 to width), so a box maps to a box and a round trip is exact.
  */
-export function storedToDisplay(orientation: Orientation, stored: Size, x: number, y: number): [number, number] {
+export function storedToDisplay(
+  orientation: Orientation,
+  stored: Size,
+  x: number,
+  y: number,
+): [number, number] {
   const [a, b, c, d] = MATRICES[orientation];
   // Rotate about the origin, then shift the result back into the positive quadrant.
   const display = orientedSize(stored, orientation);
@@ -100,6 +110,11 @@ export function storedToDisplay(orientation: Orientation, stored: Size, x: numbe
 }
 
 /** The inverse of storedToDisplay; `stored` is still the stored size. */
-export function displayToStored(orientation: Orientation, stored: Size, x: number, y: number): [number, number] {
+export function displayToStored(
+  orientation: Orientation,
+  stored: Size,
+  x: number,
+  y: number,
+): [number, number] {
   return storedToDisplay(invertOrientation(orientation), orientedSize(stored, orientation), x, y);
 }

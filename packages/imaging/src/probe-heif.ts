@@ -42,7 +42,9 @@ export async function probeHeif(reader: HeaderReader): Promise<HeaderFacts> {
   const meta = await findMeta(reader);
   const contents = parseMeta(meta.buf, meta.box);
   if (contents.handler !== "pict") {
-    throw corrupt(`meta handler is ${JSON.stringify(contents.handler ?? "missing")}, not "pict" (not an image)`);
+    throw corrupt(
+      `meta handler is ${JSON.stringify(contents.handler ?? "missing")}, not "pict" (not an image)`,
+    );
   }
   if (contents.primary === undefined) throw corrupt("no primary item (pitm)");
   const primary = contents.primary;
@@ -68,7 +70,8 @@ export async function probeHeif(reader: HeaderReader): Promise<HeaderFacts> {
   if (size === undefined && (itemType === "grid" || itemType === "iovl")) {
     size = await derivedImageSize(reader, meta.buf, contents, primary, itemType);
   }
-  if (size === undefined) throw corrupt(`primary item ${primary} (${itemType ?? "no type"}) has no ispe size`);
+  if (size === undefined)
+    throw corrupt(`primary item ${primary} (${itemType ?? "no type"}) has no ispe size`);
   return { ...size, orientation: orientationFromHeif(transforms), warnings };
 }
 
@@ -77,21 +80,27 @@ async function findMeta(reader: HeaderReader): Promise<{ buf: Buffer; box: Box }
   for (let hop = 0; hop < MAX_TOP_LEVEL_BOXES; hop++) {
     const head = await reader.upTo(pos, 16);
     if (head.length < 8) {
-      throw new TesseraError("bad_image", `truncated ${reader.label}: the object ends at ${pos + head.length} before any meta box`);
+      throw new TesseraError(
+        "bad_image",
+        `truncated ${reader.label}: the object ends at ${pos + head.length} before any meta box`,
+      );
     }
     let size = head.readUInt32BE(0);
     const type = head.toString("latin1", 4, 8);
     let header = 8;
     if (size === 1) {
-      if (head.length < 16) throw new TesseraError("bad_image", `truncated ${reader.label}: box header at ${pos}`);
+      if (head.length < 16)
+        throw new TesseraError("bad_image", `truncated ${reader.label}: box header at ${pos}`);
       size = Number(head.readBigUInt64BE(8));
       header = 16;
     } else if (size === 0) {
       // "To the end of the file": only usable when the end is known.
-      if (type !== "meta" || reader.size === undefined) throw corrupt(`no meta box before "${type}", which runs to the end`);
+      if (type !== "meta" || reader.size === undefined)
+        throw corrupt(`no meta box before "${type}", which runs to the end`);
       size = reader.size - pos;
     }
-    if (!Number.isSafeInteger(size) || size < header) throw corrupt(`top-level box "${type}" at ${pos} claims ${size} bytes`);
+    if (!Number.isSafeInteger(size) || size < header)
+      throw corrupt(`top-level box "${type}" at ${pos} claims ${size} bytes`);
     if (type === "meta") {
       const buf = await reader.bytes(pos, size);
       return { buf, box: { type, start: 0, payload: header, end: size } };
@@ -223,7 +232,8 @@ async function derivedImageSize(
 ): Promise<{ width: number; height: number }> {
   const location = contents.locations.get(id);
   const extent = location?.extents[0];
-  if (location === undefined || extent === undefined) throw corrupt(`${type} item ${id} has no location (iloc)`);
+  if (location === undefined || extent === undefined)
+    throw corrupt(`${type} item ${id} has no location (iloc)`);
   // grid: version, flags, rows-1, columns-1; iovl: version, flags, four 16-bit fill values.
   const sizeAt = type === "grid" ? 4 : 10;
   const needed = sizeAt + 8;

@@ -28,7 +28,10 @@ export async function probeJpeg(reader: HeaderReader): Promise<HeaderFacts> {
   for (;;) {
     const head = await reader.bytes(pos, 2);
     if (head[0] !== 0xff) {
-      throw new TesseraError("bad_image", `corrupt jpeg: no marker at offset ${pos} (found 0x${head.toString("hex")})`);
+      throw new TesseraError(
+        "bad_image",
+        `corrupt jpeg: no marker at offset ${pos} (found 0x${head.toString("hex")})`,
+      );
     }
     const marker = head[1]!;
     if (marker === 0xff) {
@@ -40,10 +43,14 @@ export async function probeJpeg(reader: HeaderReader): Promise<HeaderFacts> {
       continue;
     }
     if (marker === SOS || marker === EOI) {
-      throw new TesseraError("bad_image", `corrupt jpeg: ${marker === SOS ? "scan data" : "end of image"} before any frame header (SOF)`);
+      throw new TesseraError(
+        "bad_image",
+        `corrupt jpeg: ${marker === SOS ? "scan data" : "end of image"} before any frame header (SOF)`,
+      );
     }
     const length = (await reader.bytes(pos + 2, 2)).readUInt16BE(0);
-    if (length < 2) throw new TesseraError("bad_image", `corrupt jpeg: segment length ${length} at offset ${pos}`);
+    if (length < 2)
+      throw new TesseraError("bad_image", `corrupt jpeg: segment length ${length} at offset ${pos}`);
     const body = pos + 4;
     const next = pos + 2 + length;
     if (SOF_MARKERS.has(marker)) {

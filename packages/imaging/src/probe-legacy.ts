@@ -3,7 +3,13 @@
 import { TesseraError } from "@tessera/core";
 import type { HeaderReader } from "./header-reader.ts";
 import { orientationFromTag, type HeaderFacts } from "./probe-types.ts";
-import { TAG_IMAGE_LENGTH, TAG_IMAGE_WIDTH, TAG_ORIENTATION, TiffStructureError, readIfd0 } from "./tiff-ifd.ts";
+import {
+  TAG_IMAGE_LENGTH,
+  TAG_IMAGE_WIDTH,
+  TAG_ORIENTATION,
+  TiffStructureError,
+  readIfd0,
+} from "./tiff-ifd.ts";
 
 /** The logical screen (canvas) size every frame is drawn into. */
 export async function probeGif(reader: HeaderReader): Promise<HeaderFacts> {
@@ -18,7 +24,8 @@ export async function probeBmp(reader: HeaderReader): Promise<HeaderFacts> {
     const core = await reader.bytes(18, 4);
     return { width: core.readUInt16LE(0), height: core.readUInt16LE(2), orientation: 1, warnings: [] };
   }
-  if (dibSize < 40 || dibSize > 1024) throw new TesseraError("bad_image", `corrupt bmp: DIB header of ${dibSize} bytes`);
+  if (dibSize < 40 || dibSize > 1024)
+    throw new TesseraError("bad_image", `corrupt bmp: DIB header of ${dibSize} bytes`);
   const info = await reader.bytes(18, 8);
   // A negative height marks a top-down bitmap; the size is its magnitude.
   return { width: info.readInt32LE(0), height: Math.abs(info.readInt32LE(4)), orientation: 1, warnings: [] };
@@ -30,7 +37,8 @@ export async function probeTiff(reader: HeaderReader): Promise<HeaderFacts> {
   try {
     tags = await readIfd0(reader, 0, undefined, [TAG_IMAGE_WIDTH, TAG_IMAGE_LENGTH, TAG_ORIENTATION]);
   } catch (err) {
-    if (err instanceof TiffStructureError) throw new TesseraError("bad_image", `corrupt tiff: ${err.message}`);
+    if (err instanceof TiffStructureError)
+      throw new TesseraError("bad_image", `corrupt tiff: ${err.message}`);
     throw err;
   }
   const width = tags.get(TAG_IMAGE_WIDTH);

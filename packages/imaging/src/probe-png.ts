@@ -39,7 +39,8 @@ export async function probePng(reader: HeaderReader): Promise<HeaderFacts> {
       const head = await reader.bytes(pos, 8);
       const length = head.readUInt32BE(0);
       const type = head.toString("latin1", 4, 8);
-      if (length > 0x7fffffff) throw new TesseraError("bad_image", `corrupt png: chunk ${JSON.stringify(type)} of ${length} bytes`);
+      if (length > 0x7fffffff)
+        throw new TesseraError("bad_image", `corrupt png: chunk ${JSON.stringify(type)} of ${length} bytes`);
       if (type === "IDAT" || type === "IEND") break;
       if (type === "eXIf") {
         try {

@@ -25,7 +25,12 @@ export async function probeWebp(reader: HeaderReader): Promise<HeaderFacts> {
     if ((frame[0]! & 1) !== 0 || frame[3] !== 0x9d || frame[4] !== 0x01 || frame[5] !== 0x2a) {
       throw new TesseraError("bad_image", "corrupt webp: VP8 chunk does not start with a key frame");
     }
-    return { width: frame.readUInt16LE(6) & 0x3fff, height: frame.readUInt16LE(8) & 0x3fff, orientation: 1, warnings };
+    return {
+      width: frame.readUInt16LE(6) & 0x3fff,
+      height: frame.readUInt16LE(8) & 0x3fff,
+      orientation: 1,
+      warnings,
+    };
   }
   if (fourcc === "VP8L") {
     const bits = await reader.bytes(data, 5);
@@ -33,14 +38,16 @@ export async function probeWebp(reader: HeaderReader): Promise<HeaderFacts> {
     const packed = bits.readUInt32LE(1);
     return { width: (packed & 0x3fff) + 1, height: ((packed >>> 14) & 0x3fff) + 1, orientation: 1, warnings };
   }
-  if (fourcc !== "VP8X") throw new TesseraError("bad_image", `corrupt webp: unknown first chunk ${JSON.stringify(fourcc)}`);
+  if (fourcc !== "VP8X")
+    throw new TesseraError("bad_image", `corrupt webp: unknown first chunk ${JSON.stringify(fourcc)}`);
   const vp8x = await reader.bytes(data, 10);
   const width = vp8x.readUIntLE(4, 3) + 1;
   const height = vp8x.readUIntLE(7, 3) + 1;
   let orientationTag: number | undefined;
   if ((vp8x[0]! & VP8X_EXIF_FLAG) !== 0) {
     try {
-      orientationTag = await findExifOrientation(reader, data + head.readUInt32LE(4), warnings);
+      const riffEnd = (await reader.bytes(4, 4)).readUInt32LE(0) + 8;
+      orientationTag = await findExifOrientation(reader, data + head.readUInt32LE(4), riffEnd, warnings);
     } catch (err) {
       if (!(err instanceof HeaderBudgetError)) throw err;
       warnings.push(`EXIF orientation not read: ${err.message}`);
@@ -49,17 +56,20 @@ export async function probeWebp(reader: HeaderReader): Promise<HeaderFacts> {
   return { width, height, orientation: orientationFromTag(orientationTag, warnings), warnings };
 }
 
-async function findExifOrientation(reader: HeaderReader, start: number, warnings: string[]): Promise<number | undefined> {
+/** Hops from chunk to chunk up to the end the RIFF header declares; reaching the end short is truncation. */
+async function findExifOrientation(
+  reader: HeaderReader,
+  start: number,
+  riffEnd: number,
+  warnings: string[],
+): Promise<number | undefined> {
   let pos = start + (start % 2);
   for (let hop = 0; hop < MAX_CHUNK_HOPS; hop++) {
-    const head = await reader.upTo(pos, 8);
-    if (head.length === 0 && reader.size === pos) {
+    if (pos + 8 > riffEnd) {
       warnings.push("VP8X announces EXIF but the file has no EXIF chunk");
       return undefined;
     }
-    if (head.length < 8) {
-      throw new TesseraError("bad_image", `truncated webp: a chunk runs past the end of the object (offset ${pos})`);
-    }
+    const head = await reader.bytes(pos, 8);
     const type = head.toString("latin1", 0, 4);
     const length = head.readUInt32LE(4);
     if (type === "EXIF") {

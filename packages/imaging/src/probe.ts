@@ -11,7 +11,11 @@ import { SHARP_INPUT } from "./sharp-settings.ts";
 import { describeUnknownBytes, sniffImage, type ImageFormat, type SniffResult } from "./sniff.ts";
 
 export interface ProbeOptions {
-  /** The object's size, when known (listings give it): reads stop there and never ask past it. */
+  /**
+   * The object's size, when known (listings give it): reads never ask past it. Pass it for S3:
+   * a hostile header pointing beyond the end would otherwise draw a 416 from the store, an error
+   * that is not the image's.
+   */
   size?: number;
   /** The first read's length. */
   initialBytes?: number;
@@ -67,7 +71,8 @@ export async function probeImage(read: RangeReader, opts: ProbeOptions = {}): Pr
   const maxHeaderBytes = opts.maxHeaderBytes ?? PROBE_DEFAULTS.maxHeaderBytes;
   const maxPixels = opts.maxPixels ?? PROBE_DEFAULTS.maxPixels;
   const initialBytes = Math.min(opts.initialBytes ?? PROBE_DEFAULTS.initialBytes, maxHeaderBytes);
-  if (opts.size === 0) throw new TesseraError("bad_image", `not an image: ${describeUnknownBytes(Buffer.alloc(0))}`);
+  if (opts.size === 0)
+    throw new TesseraError("bad_image", `not an image: ${describeUnknownBytes(Buffer.alloc(0))}`);
   const reader = new HeaderReader(read, {
     size: opts.size,
     maxBytes: maxHeaderBytes,
@@ -77,7 +82,8 @@ export async function probeImage(read: RangeReader, opts: ProbeOptions = {}): Pr
   const head = await reader.upTo(0, initialBytes);
   // All of the first read, not just SNIFF_BYTES: an ftyp box can list more brands than that.
   const sniffed = sniffImage(head);
-  if (!sniffed) throw new TesseraError("bad_image", `not an image (unknown format): ${describeUnknownBytes(head)}`);
+  if (!sniffed)
+    throw new TesseraError("bad_image", `not an image (unknown format): ${describeUnknownBytes(head)}`);
   reader.label = sniffed.format;
   const facts = await PARSERS[sniffed.format](reader);
   const { width, height } = facts;
@@ -102,4 +108,3 @@ export async function probeImage(read: RangeReader, opts: ProbeOptions = {}): Pr
     warnings: facts.warnings,
   };
 }
-

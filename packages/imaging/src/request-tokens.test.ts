@@ -6,7 +6,9 @@ describe("estimateRequestTokens", () => {
     expect(estimateTextTokens("abcd")).toBe(1);
     expect(estimateTextTokens("abcde")).toBe(2);
     expect(estimateTextTokens("ééé😀")).toBe(1); // code points, not bytes
-    expect(estimateRequestTokens("gemini-2.5-flash", [{ width: 960, height: 540 }], "12345678")).toBe(1548 + 2);
+    expect(estimateRequestTokens("gemini-2.5-flash", [{ width: 960, height: 540 }], "12345678")).toBe(
+      1548 + 2,
+    );
     expect(estimateRequestTokens("gemini-1.5-pro", [{ width: 4032, height: 3024 }], "")).toBe(24 * 258);
   });
 

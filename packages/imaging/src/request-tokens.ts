@@ -1,4 +1,10 @@
-import { imageTokens, tokenRuleForModel, UnknownModelError, type ImageSize, type TokenRule } from "./tokens.ts";
+import {
+  imageTokens,
+  tokenRuleForModel,
+  UnknownModelError,
+  type ImageSize,
+  type TokenRule,
+} from "./tokens.ts";
 
 /**
  * About four characters per token, Google's rule of thumb for English, counted in code points so

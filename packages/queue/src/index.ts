@@ -5,3 +5,4 @@ export * from "./producer.ts";
 export * from "./consumer.ts";
 export * from "./run-store.ts";
 export * from "./rate-limiter.ts";
+export * from "./finalize-job.ts";

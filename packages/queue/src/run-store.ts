@@ -31,6 +31,12 @@ export const runStateSchema = runConfigSchema.extend({
   tokens_image: count,
   /** Images skipped because the budget could not cover them (also counted in `skipped`). */
   budget_skipped: count,
+  /** Images skipped because the run was cancelled before they were sent (also in `skipped`). */
+  cancelled: count,
+  cancelRequested: z
+    .enum(["0", "1"])
+    .optional()
+    .transform((v) => v === "1"),
   /** Tokens and micro-dollars reserved or spent against the budget (reservations settle to usage). */
   budget_tokens: count,
   budget_cost_micros: count,
@@ -50,9 +56,9 @@ export type RunState = z.infer<typeof runStateSchema>;
 // "finalizing" exactly once and tells its caller to enqueue the finalize job.
 const MAYBE_FINISH = `
 local function maybeFinish(run, events, now, maxlen)
-  local h = redis.call('HMGET', run, 'scanned', 'images', 'done', 'failed', 'blocked', 'status', 'budget_skipped')
-  local settled = tonumber(h[3]) + tonumber(h[4]) + tonumber(h[5]) + tonumber(h[7] or '0')
-  if h[1] == '1' and h[6] == 'running' and settled >= tonumber(h[2]) then
+  local h = redis.call('HMGET', run, 'scanned', 'images', 'done', 'failed', 'blocked', 'status', 'budget_skipped', 'cancelled')
+  local settled = tonumber(h[3]) + tonumber(h[4]) + tonumber(h[5]) + tonumber(h[7] or '0') + tonumber(h[8] or '0')
+  if h[1] == '1' and (h[6] == 'running' or h[6] == 'cancelling') and settled >= tonumber(h[2]) then
     redis.call('HSET', run, 'status', 'finalizing', 'processedAt', now)
     redis.call('XADD', events, 'MAXLEN', '~', maxlen, '*', 'type', 'status', 'status', 'finalizing', 'at', now)
     return 1
@@ -62,7 +68,8 @@ end
 `;
 
 // KEYS: run, items, events. ARGV: key, line, status, prompt, output, image, now, maxlen, message,
-// isImage (1 when the object was counted in `images`, so a skip settles it like an outcome), cost.
+// skip kind ("budget" or "cancelled": an image skipped, which settles it like an outcome; else
+// an object that is not an image), cost.
 // Returns -1 when the key already had an outcome (a retried or duplicated job), else 1 if this
 // outcome completed the run, else 0.
 const RECORD_ITEM = `${MAYBE_FINISH}
@@ -70,8 +77,10 @@ if redis.call('EXISTS', KEYS[1]) == 0 then return -2 end
 if redis.call('HSETNX', KEYS[2], ARGV[1], ARGV[2]) == 0 then return -1 end
 redis.call('HINCRBY', KEYS[1], ARGV[3], 1)
 if ARGV[3] == 'skipped' then
-  if ARGV[10] == '1' then
+  if ARGV[10] == 'budget' then
     redis.call('HINCRBY', KEYS[1], 'budget_skipped', 1)
+  elseif ARGV[10] == 'cancelled' then
+    redis.call('HINCRBY', KEYS[1], 'cancelled', 1)
   else
     redis.call('HINCRBY', KEYS[1], 'objects', 1)
   end
@@ -98,12 +107,51 @@ redis.call('HINCRBY', KEYS[1], 'budget_cost_micros', cost)
 return 1
 `;
 
+// KEYS: run, events. ARGV: now, maxlen. 1 cancelled, 2 cancelled and nothing is in flight (the
+// caller enqueues the finalize job), 0 already ended, -2 unknown run.
+const CANCEL = `
+local status = redis.call('HGET', KEYS[1], 'status')
+if not status then return -2 end
+if status ~= 'scanning' and status ~= 'running' then return 0 end
+redis.call('HSET', KEYS[1], 'cancelRequested', '1')
+if status == 'running' then redis.call('HSET', KEYS[1], 'status', 'cancelling') end
+redis.call('XADD', KEYS[2], 'MAXLEN', '~', ARGV[2], '*', 'type', 'status', 'status', 'cancelling', 'at', ARGV[1])
+if status == 'running' then
+  local h = redis.call('HMGET', KEYS[1], 'images', 'done', 'failed', 'blocked', 'budget_skipped', 'cancelled')
+  local settled = 0
+  for i = 2, 6 do settled = settled + tonumber(h[i] or '0') end
+  if settled >= tonumber(h[1]) then
+    redis.call('HSET', KEYS[1], 'status', 'finalizing', 'processedAt', ARGV[1])
+    return 2
+  end
+end
+return 1
+`;
+
+// KEYS: run, items, events. ARGV: key, now, maxlen. 1 when the failed outcome was removed.
+const RESET_FAILED = `
+local raw = redis.call('HGET', KEYS[2], ARGV[1])
+if not raw then return 0 end
+if cjson.decode(raw)['status'] ~= 'failed' then return 0 end
+redis.call('HDEL', KEYS[2], ARGV[1])
+redis.call('HINCRBY', KEYS[1], 'failed', -1)
+local status = redis.call('HGET', KEYS[1], 'status')
+if status == 'completed' or status == 'budget_exhausted' or status == 'finalizing' then
+  redis.call('HSET', KEYS[1], 'status', 'running')
+  redis.call('HDEL', KEYS[1], 'finishedAt', 'processedAt', 'statusReason')
+  redis.call('XADD', KEYS[3], 'MAXLEN', '~', ARGV[3], '*', 'type', 'status', 'status', 'running', 'reason', 'retry', 'at', ARGV[2])
+end
+return 1
+`;
+
 // KEYS: run, events. ARGV: images, objects, now, maxlen.
 const MARK_SCANNED = `${MAYBE_FINISH}
-if redis.call('HGET', KEYS[1], 'status') ~= 'scanning' then return -1 end
-redis.call('HSET', KEYS[1], 'scanned', '1', 'images', ARGV[1], 'scannedAt', ARGV[3], 'status', 'running')
+local status = redis.call('HGET', KEYS[1], 'status')
+if status ~= 'scanning' and status ~= 'cancelling' then return -1 end
+if status == 'scanning' then status = 'running' end
+redis.call('HSET', KEYS[1], 'scanned', '1', 'images', ARGV[1], 'scannedAt', ARGV[3], 'status', status)
 redis.call('HINCRBY', KEYS[1], 'objects', ARGV[2])
-redis.call('XADD', KEYS[2], 'MAXLEN', '~', ARGV[4], '*', 'type', 'status', 'status', 'running', 'images', ARGV[1], 'at', ARGV[3])
+redis.call('XADD', KEYS[2], 'MAXLEN', '~', ARGV[4], '*', 'type', 'status', 'status', status, 'images', ARGV[1], 'at', ARGV[3])
 return maybeFinish(KEYS[1], KEYS[2], ARGV[3], ARGV[4])
 `;
 
@@ -158,6 +206,7 @@ export class RunStore {
         tokens_output: 0,
         tokens_image: 0,
         budget_skipped: 0,
+        cancelled: 0,
         budget_tokens: 0,
         budget_cost_micros: 0,
         cost_micros: 0,
@@ -227,7 +276,7 @@ export class RunStore {
       valid.at,
       EVENTS_MAXLEN,
       valid.error?.message ?? "",
-      valid.status === "skipped" && valid.error?.class === "budget" ? 1 : 0,
+      valid.status === "skipped" ? (valid.error?.class ?? "") : "",
       extra.costMicros ?? 0,
     )) as number;
     if (result === -2) throw new RunNotFoundError(runId);
@@ -277,6 +326,45 @@ export class RunStore {
       estimate_tokens_output: estimate.output,
       estimate_cost_micros: estimate.costMicros,
     });
+  }
+
+  /**
+   * Asks a run to stop: queued images are skipped as cancelled, in-flight requests settle, and
+   * the run finalizes with status "cancelled".
+   */
+  async cancel(runId: string, now = new Date()): Promise<"cancelling" | "finalize" | "already-ended"> {
+    const result = (await this.#redis.eval(
+      CANCEL,
+      2,
+      this.keys.run(runId),
+      this.keys.events(runId),
+      now.toISOString(),
+      EVENTS_MAXLEN,
+    )) as number;
+    if (result === -2) throw new RunNotFoundError(runId);
+    return result === 2 ? "finalize" : result === 1 ? "cancelling" : "already-ended";
+  }
+
+  /**
+   * Forgets the outcome of these failed images so they can be sent again, and reopens the run.
+   * Only items whose outcome is "failed" are touched. Returns the keys that were reset.
+   */
+  async resetFailed(runId: string, keys: string[], now = new Date()): Promise<string[]> {
+    const reset: string[] = [];
+    for (const key of keys) {
+      const done = (await this.#redis.eval(
+        RESET_FAILED,
+        3,
+        this.keys.run(runId),
+        this.keys.items(runId),
+        this.keys.events(runId),
+        key,
+        now.toISOString(),
+        EVENTS_MAXLEN,
+      )) as number;
+      if (done === 1) reset.push(key);
+    }
+    return reset;
   }
 
   /** Called once listing has finished; `objects` counts the images enqueued (skips count themselves). */

@@ -1,3 +1,4 @@
 export * from "./redis.ts";
 export * from "./images.ts";
 export * from "./s3.ts";
+export * from "./scenes.ts";

@@ -6,6 +6,7 @@ import { RedisUnavailableError, RunNotFoundError } from "@tessera/queue";
 import { StorageError } from "@tessera/storage";
 import { registerDemo } from "./commands/demo.ts";
 import { registerEmulator } from "./commands/emulator.ts";
+import { registerLifecycle } from "./commands/lifecycle.ts";
 import { registerRun } from "./commands/run.ts";
 import { registerStatus } from "./commands/status.ts";
 import { registerTokens } from "./commands/tokens.ts";
@@ -36,6 +37,7 @@ const program = new Command()
 
 registerRun(program, common);
 registerStatus(program, common);
+registerLifecycle(program, common);
 registerWorker(program, common);
 registerEmulator(program);
 registerTokens(program);

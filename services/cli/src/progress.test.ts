@@ -24,6 +24,8 @@ const base: RunState = {
   tokens_image: 10_000,
   maxOutputTokens: 1024,
   budget_skipped: 0,
+  cancelled: 0,
+  cancelRequested: false,
   budget_tokens: 0,
   budget_cost_micros: 0,
   cost_micros: 0,

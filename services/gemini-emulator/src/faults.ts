@@ -58,7 +58,8 @@ export interface FaultRates {
  * A fixed delay, a uniform one between min and max, or a long-tailed (log-normal) one with the
  * given median and 99th percentile, capped at `max` (default 4 x p99).
  */
-export type LatencyOption = number | { min: number; max: number } | { p50: number; p99: number; max?: number };
+export type LatencyOption =
+  number | { min: number; max: number } | { p50: number; p99: number; max?: number };
 
 export interface FaultSettings {
   faults?: FaultRates;
@@ -121,9 +122,9 @@ export class FaultInjector {
 
   /** Validates and applies new settings; the random streams restart only when asked or the seed changes. */
   reconfigure(settings: FaultSettings, reseed = settings.seed !== this.#settings.seed): void {
-    const resolved = resolve(settings);
-    this.#settings = settings;
-    this.#resolved = resolved;
+    const normalized = withoutLegacyRates(settings);
+    this.#resolved = resolve(normalized);
+    this.#settings = normalized;
     if (reseed) {
       const seed = settings.seed ?? 1;
       this.#errorRandom = seededRandom(seed);
@@ -191,17 +192,24 @@ export function isErrorFault(name: string): name is ErrorFault {
   return (ERROR_FAULTS as readonly string[]).includes(name);
 }
 
+/** rate429/rate500/rate503 become entries of `rates`, so later changes to `rates` see one map. */
+function withoutLegacyRates(settings: FaultSettings): FaultSettings {
+  if (settings.faults === undefined) return settings;
+  const { rate429, rate500, rate503, ...faults } = settings.faults;
+  const rates = { ...faults.rates };
+  for (const [name, value] of [
+    ["429", rate429],
+    ["500", rate500],
+    ["503", rate503],
+  ] as const) {
+    if (value !== undefined) rates[name] = value;
+  }
+  return { ...settings, faults: Object.keys(rates).length > 0 ? { ...faults, rates } : faults };
+}
+
 function resolve(settings: FaultSettings): Resolved {
   const faults = settings.faults ?? {};
   const rates: Partial<Record<FaultName, number>> = { ...faults.rates };
-  for (const [legacy, name] of [
-    ["rate429", "429"],
-    ["rate500", "500"],
-    ["rate503", "503"],
-  ] as const) {
-    const value = faults[legacy];
-    if (value !== undefined) rates[name] = value;
-  }
   for (const [name, rate] of Object.entries(rates)) {
     if (!isFaultName(name)) throw new RangeError(`unknown fault ${name}; known: ${FAULT_NAMES.join(", ")}`);
     if (!(typeof rate === "number" && rate >= 0 && rate <= 1)) {

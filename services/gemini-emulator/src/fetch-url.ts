@@ -11,8 +11,7 @@ export interface UrlFetchOptions {
 export const URL_FETCH_DEFAULTS = { timeoutMs: 10_000 } as const;
 
 export type FetchOutcome =
-  | { ok: true; bytes: Buffer; contentType: string | undefined }
-  | { ok: false; reason: string };
+  { ok: true; bytes: Buffer; contentType: string | undefined } | { ok: false; reason: string };
 
 /** Scheme, host and path only: no user info, query or fragment, which may carry credentials. */
 export function redactUrl(url: URL): string {
@@ -36,7 +35,7 @@ export async function fetchUrl(url: URL, options: UrlFetchOptions): Promise<Fetc
     const chunks: Uint8Array[] = [];
     let size = 0;
     if (response.body !== null) {
-      for await (const chunk of response.body) {
+      for await (const chunk of response.body as AsyncIterable<Uint8Array>) {
         size += chunk.length;
         // Leaving the loop early cancels the stream, so the rest is never downloaded.
         if (size > options.maxBytes) return { ok: false, reason: tooLarge(options.maxBytes) };

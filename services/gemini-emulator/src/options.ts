@@ -2,12 +2,14 @@ import type { TokenRule } from "@tessera/imaging";
 import { UnknownModelError, tokenRuleForModel } from "@tessera/imaging";
 import type { FaultRates, LatencyOption } from "./faults.ts";
 import type { Clock } from "./files/clock.ts";
+import type { ResourceOptions } from "./files/resources.ts";
 import type { RateLimitOptions } from "./rate-limit.ts";
 import type { RouteName } from "./stats.ts";
 import type { ImageTokenRuleName } from "./usage.ts";
 import { IMAGE_TOKEN_RULES, isImageTokenRuleName, namedTokenRule } from "./usage.ts";
 
-export interface EmulatorOptions {
+/** ResourceOptions: the Files API (`files`), batch timing (`batches`) and URL fetching for fileData. */
+export interface EmulatorOptions extends ResourceOptions {
   /** 0 (the default) picks a free port. */
   port?: number;
   /** Loopback by default: the emulator accepts any key it is configured for and has no TLS. */
@@ -148,10 +150,13 @@ export function resolveModels(options: EmulatorOptions): Map<string, ServedModel
 }
 
 function selectedRule(setting: EmulatorOptions["imageTokenRule"], model: string): TokenRule {
-  const name = typeof setting === "string" ? setting : setting?.[model];
+  // Widened: JavaScript callers and JSON can pass any string.
+  const name: string | undefined = typeof setting === "string" ? setting : setting?.[model];
   if (name === undefined) return ruleOrExplain(model);
   if (!isImageTokenRuleName(name)) {
-    throw new RangeError(`imageTokenRule for ${model} must be one of ${IMAGE_TOKEN_RULES.join(", ")}, got ${name}`);
+    throw new RangeError(
+      `imageTokenRule for ${model} must be one of ${IMAGE_TOKEN_RULES.join(", ")}, got ${name}`,
+    );
   }
   return namedTokenRule(name, familyRule(model));
 }

@@ -19,7 +19,10 @@ export function rateLimitExceeded(
     `this error, head to: ${RATE_LIMITS_URL}. To monitor your current usage, head to: ` +
     "https://ai.dev/usage?tab=rate-limit. \n" +
     named
-      .map((violation) => `* Quota exceeded for metric: ${violation.quotaMetric}, limit: ${violation.limit}, model: ${model}\n`)
+      .map(
+        (violation) =>
+          `* Quota exceeded for metric: ${violation.quotaMetric}, limit: ${violation.limit}, model: ${model}\n`,
+      )
       .join("") +
     `Please retry in ${goDuration(retryDelayMs)}.`;
   return new EmulatorApiError(429, message, [

@@ -25,7 +25,7 @@ export interface Violation {
 }
 
 export type Admission =
-  | { admitted: true; release(): void }
+  | { admitted: true; release: () => void }
   | { admitted: false; violations: Violation[]; retryDelayMs: number };
 
 interface Usage {
@@ -96,7 +96,11 @@ export class RateLimiter {
 
     if (violations.length > 0) {
       // Every violated window must have room before a retry can pass.
-      return { admitted: false, violations, retryDelayMs: Math.max(...violations.map((v) => v.retryDelayMs)) };
+      return {
+        admitted: false,
+        violations,
+        retryDelayMs: Math.max(...violations.map((v) => v.retryDelayMs)),
+      };
     }
     const entry: Usage = { at: now, tokens: promptTokens };
     usage.push(entry);
@@ -201,6 +205,15 @@ function tokenDelay(
 }
 
 function validate(options: RateLimitOptions): void {
+  const isObject = (value: unknown) => typeof value === "object" && value !== null && !Array.isArray(value);
+  if (options.all !== undefined && !isObject(options.all))
+    throw new RangeError("rateLimits.all must be an object");
+  if (options.byModel !== undefined && !isObject(options.byModel)) {
+    throw new RangeError("rateLimits.byModel must be an object");
+  }
+  for (const [model, limits] of Object.entries(options.byModel ?? {})) {
+    if (!isObject(limits)) throw new RangeError(`rateLimits.byModel.${model} must be an object`);
+  }
   if (options.tier !== undefined && !isTierName(options.tier)) {
     throw new RangeError(`rate limit tier must be free, tier1, tier2 or tier3, got ${String(options.tier)}`);
   }
@@ -213,5 +226,6 @@ function validate(options: RateLimitOptions): void {
     }
   };
   check("rateLimits.all", options.all);
-  for (const [model, limits] of Object.entries(options.byModel ?? {})) check(`rateLimits.byModel.${model}`, limits);
+  for (const [model, limits] of Object.entries(options.byModel ?? {}))
+    check(`rateLimits.byModel.${model}`, limits);
 }

@@ -106,15 +106,64 @@ describe("parseGenerateContentRequest", () => {
     expect(error.message).toMatch(message);
   });
 
-  it("rejects fileData, saying the emulator has no Files API yet", () => {
-    const error = apiError(() =>
-      parseGenerateContentRequest(
-        withParts({ fileData: { fileUri: "files/abc", mimeType: "image/png" } }),
-        context,
-      ),
-    );
-    expect(error.code).toBe(400);
-    expect(error.message).toMatch(/file_data: fileData parts are not supported .*no Files API/);
+  describe("fileData parts", () => {
+    const fileData = (fileUri: string, mimeType?: string) => ({ fileData: { fileUri, mimeType } });
+    const withFiles = (files: Record<string, { bytes: string; mimeType: string }>): ParseContext => ({
+      ...context,
+      resolveFile: ({ fileUri, field }) => {
+        const file = files[fileUri];
+        if (file === undefined) throw new EmulatorApiError(403, `no ${fileUri} at ${field}`);
+        return { bytes: Buffer.from(file.bytes, "base64"), mimeType: file.mimeType };
+      },
+    });
+
+    it("become images in reading order, typed by the part or else by the file", () => {
+      const parsed = parseGenerateContentRequest(
+        withParts(fileData("files/a", "image/png"), inline("image/png", png), fileData("files/b")),
+        withFiles({
+          "files/a": { bytes: png, mimeType: "image/png" },
+          "files/b": { bytes: jpeg, mimeType: "image/jpeg" },
+        }),
+      );
+      expect(parsed.images.map(({ index, field, mimeType }) => ({ index, field, mimeType }))).toEqual([
+        { index: 0, field: "contents[0].parts[0].file_data", mimeType: "image/png" },
+        { index: 1, field: "contents[0].parts[1].inline_data", mimeType: "image/png" },
+        { index: 2, field: "contents[0].parts[2].file_data", mimeType: "image/jpeg" },
+      ]);
+      expect(parsed.images[2]?.bytes).toEqual(Buffer.from(jpeg, "base64"));
+    });
+
+    it("pass the resolver's errors through, with the part's field path", () => {
+      const error = apiError(() =>
+        parseGenerateContentRequest(withParts(fileData("files/zz")), withFiles({})),
+      );
+      expect(error.code).toBe(403);
+      expect(error.message).toBe("no files/zz at contents[0].parts[0].file_data");
+    });
+
+    it("get the inline checks: supported type, and bytes of that type", () => {
+      const files = withFiles({ "files/a": { bytes: jpeg, mimeType: "image/jpeg" } });
+      expect(
+        apiError(() => parseGenerateContentRequest(withParts(fileData("files/a", "image/gif")), files))
+          .message,
+      ).toBe("Unsupported MIME type: image/gif");
+      const mismatch = apiError(() =>
+        parseGenerateContentRequest(withParts(fileData("files/a", "image/png")), files),
+      );
+      expect(mismatch.message).toMatch(/^Unable to process input image\./);
+      expect(JSON.stringify(mismatch.body)).toContain("contents[0].parts[0].file_data.file_uri");
+    });
+
+    it("need a file_uri, and a resolver to look it up", () => {
+      const files = withFiles({});
+      expect(
+        apiError(() => parseGenerateContentRequest(withParts({ fileData: { mimeType: "image/png" } }), files))
+          .message,
+      ).toBe("* GenerateContentRequest.contents[0].parts[0].file_data.file_uri: file_uri must be set");
+      expect(
+        apiError(() => parseGenerateContentRequest(withParts(fileData("files/a")), context)).message,
+      ).toMatch(/files are not available here/);
+    });
   });
 
   it.each(["image/gif", "application/pdf", "image/jpg", ""])("rejects MIME type %j", (mimeType) => {

@@ -2,6 +2,9 @@ import type { IncomingMessage, ServerResponse } from "node:http";
 import { createServer } from "node:http";
 import type { AddressInfo } from "node:net";
 import { setTimeout as sleep } from "node:timers/promises";
+import type { AdminSnapshot, StoreStatsSources } from "./admin.ts";
+import { ADMIN_PREFIX, adminSnapshot, handleAdmin } from "./admin.ts";
+import { bothHooks, requestLogger } from "./admin-log.ts";
 import type { ApiErrorBody } from "./errors.ts";
 import {
   EmulatorApiError,
@@ -16,14 +19,34 @@ import {
   quotaExceeded,
   routeNotFound,
 } from "./errors.ts";
-import type { FaultCode } from "./faults.ts";
+import type { ErrorFault, FaultCode, FaultName } from "./faults.ts";
 import { FaultInjector } from "./faults.ts";
+import type { EmulatorClock } from "./files/clock.ts";
+import { createClock } from "./files/clock.ts";
+import type { ResourceMatch, RouteContext } from "./files/http.ts";
+import { baseUrlOf, matchResourceRoute, sendReply } from "./files/http.ts";
+import { createResources } from "./files/resources.ts";
 import { countTokens, generateContent } from "./generate.ts";
+import { FAULT_HEADER, describeFaults } from "./markers.ts";
+import { requestFaultSpec } from "./markers-request.ts";
+import { applyContentFaults } from "./odd-shapes.ts";
 import type { EmulatorOptions, EmulatorRequestEvent, ServedModel } from "./options.ts";
 import { EMULATOR_DEFAULTS, resolveModels } from "./options.ts";
+import { RateLimiter } from "./rate-limit.ts";
+import { rateLimitExceeded } from "./rate-limit-errors.ts";
+import type { LimitKind } from "./rate-limit-tiers.ts";
 import { parseCountTokensRequest, parseGenerateContentRequest } from "./request.ts";
 import type { EmulatorStats, RouteName } from "./stats.ts";
-import { createStats, recordRequest, resetStats } from "./stats.ts";
+import {
+  createOperationStats,
+  createStats,
+  recordFaults,
+  recordRateLimited,
+  recordRequest,
+  resetOperationStats,
+  resetStats,
+} from "./stats.ts";
+import { checkInputTokens, checkMaxOutputTokens } from "./usage.ts";
 
 export interface Emulator {
   /** Base URL for the SDK's `httpOptions.baseUrl`, e.g. http://127.0.0.1:41234 (no version, no slash). */
@@ -31,9 +54,16 @@ export interface Emulator {
   port: number;
   /** Live counters; the same object for the emulator's lifetime. */
   stats: EmulatorStats;
-  /** Makes the next `count` requests that reach a model fail with `code` (default 503). */
-  failNext(count: number, code?: FaultCode): void;
+  /**
+   * Makes the next `count` requests that reach a model fail with `code` (default 503); content
+   * faults ("block", "fence", ...) apply to the next generateContent calls.
+   */
+  failNext(count: number, code?: FaultCode | FaultName): void;
   resetStats(): void;
+  /** What `GET /_emulator/stats` answers: the counters above plus faults, limits, stores and clock. */
+  snapshot(): AdminSnapshot;
+  /** The emulator's time (rate-limit windows, file expiry); `advance` moves it on. */
+  clock: EmulatorClock;
   /** Stops listening and drops open connections, in-flight requests included. */
   close(): Promise<void>;
 }
@@ -49,27 +79,60 @@ interface Route {
 const ROUTE = /^\/(v1|v1beta)\/models\/([^/:]+):(generateContent|countTokens)$/;
 const REDACTED = "<redacted>";
 
-export async function startEmulator(options: EmulatorOptions = {}): Promise<Emulator> {
+export async function startEmulator(emulatorOptions: EmulatorOptions = {}): Promise<Emulator> {
+  // One clock for everything that ages, wrapping the caller's so /_emulator/clock can move it on.
+  const clock = createClock(emulatorOptions.clock);
+  const options: EmulatorOptions = { ...emulatorOptions, clock };
   const models = resolveModels(options);
   const faults = new FaultInjector({
     faults: options.faults,
     latencyMs: options.latencyMs,
     seed: options.seed ?? EMULATOR_DEFAULTS.seed,
   });
-  const retryDelaySeconds = options.faults?.retryDelaySeconds ?? EMULATOR_DEFAULTS.retryDelaySeconds;
+  const limiter = new RateLimiter(options.rateLimits, clock);
+  const limitedModels = Object.keys(options.rateLimits?.byModel ?? {}).filter((model) => !models.has(model));
+  if (limitedModels.length > 0) {
+    throw new RangeError(`rateLimits.byModel names models not served: ${limitedModels.join(", ")}`);
+  }
   const maxRequestBytes = options.maxRequestBytes ?? EMULATOR_DEFAULTS.maxRequestBytes;
   const apiKeys = options.apiKeys === undefined ? undefined : new Set(options.apiKeys);
   const stats = createStats();
+  const operations = createOperationStats();
+  const onRequest = bothHooks(requestLogger(options.log), options.onRequest);
+  let selfUrl = "";
+  const resources = createResources({ options, clock, models, maxRequestBytes, selfUrl: () => selfUrl });
+  const stores: StoreStatsSources = {
+    files: () => resources.files.totals(),
+    batches: () => resources.batches.totals(),
+  };
+  const admin = {
+    stats,
+    operations,
+    faults,
+    limiter,
+    clock,
+    models: [...models.keys()],
+    stores,
+    reset: () => {
+      resetStats(stats);
+      resetOperationStats(operations);
+      limiter.clearUsage();
+      faults.clearForced();
+    },
+  };
 
-  const faultError = (code: FaultCode, model: string): EmulatorApiError => {
-    switch (code) {
-      case 429:
-        return quotaExceeded(model, retryDelaySeconds);
-      case 500:
+  const faultError = (fault: Exclude<ErrorFault, "reset">, model: string): EmulatorApiError => {
+    switch (fault) {
+      case "429":
+        return quotaExceeded(
+          model,
+          faults.settings.faults?.retryDelaySeconds ?? EMULATOR_DEFAULTS.retryDelaySeconds,
+        );
+      case "500":
         return internalError();
-      case 503:
+      case "503":
         return overloaded();
-      case 504:
+      case "504":
         return deadlineExceeded();
     }
   };
@@ -80,6 +143,7 @@ export async function startEmulator(options: EmulatorOptions = {}): Promise<Emul
     url: URL,
     route: Route | undefined,
     body: BodyRead,
+    notes: RequestNotes,
   ): Promise<unknown> => {
     if (route === undefined || req.method !== "POST") throw routeNotFound(req.method ?? "?", url.pathname);
     const apiKey = headerValue(req, "x-goog-api-key") ?? url.searchParams.get("key") ?? "";
@@ -91,52 +155,143 @@ export async function startEmulator(options: EmulatorOptions = {}): Promise<Emul
     const served: ServedModel | undefined = models.get(route.model);
     if (served === undefined) throw modelNotFound(route.model, route.apiVersion, route.method);
 
-    const decision = faults.next();
-    if (decision.latencyMs > 0) await sleep(decision.latencyMs);
-    if (decision.fault !== undefined) throw faultError(decision.fault, route.model);
-
-    const context = { model: route.model, maxImages: served.maxImages };
+    const resolveFile = await resources.fileResolver(json, apiKey, baseUrlOf(req, selfUrl));
+    const context = { model: route.model, maxImages: served.maxImages, resolveFile };
     const call = { model: route.model, rule: served.rule };
-    if (route.method === "countTokens") {
-      const request = parseCountTokensRequest(json, context);
-      stats.imagesSeen += request.images.length;
-      return countTokens(request, call);
+    const generate = route.method === "generateContent";
+    const request = generate
+      ? parseGenerateContentRequest(json, context)
+      : parseCountTokensRequest(json, context);
+    const marked = requestFaultSpec(headerValue(req, FAULT_HEADER), request.images, generate);
+    // Sizes only (no pixels yet): what the window limits and the context window are checked against.
+    const counted = await countTokens(request, call);
+
+    let release = (): void => {};
+    if (generate) {
+      try {
+        checkMaxOutputTokens(request.generation.maxOutputTokens, served.maxOutputTokens);
+        checkInputTokens(counted.totalTokens, served.maxInputTokens);
+      } catch (error) {
+        operations.tokenLimitRejections += 1;
+        throw error;
+      }
+      const admission = limiter.admit(apiKey, route.model, counted.totalTokens);
+      if (!admission.admitted) {
+        const kinds: LimitKind[] = admission.violations.map((violation) => violation.kind);
+        recordRateLimited(operations, kinds);
+        notes.rateLimited = kinds;
+        throw rateLimitExceeded(
+          route.model,
+          admission.violations,
+          admission.retryDelayMs,
+          limiter.options.tier,
+        );
+      }
+      release = admission.release;
     }
-    const request = parseGenerateContentRequest(json, context);
+
+    const decision = faults.next(route.method, marked);
+    notes.faults = describeFaults(decision.error, decision.content);
+    recordFaults(operations, notes.faults);
+    if (decision.latencyMs > 0) await sleep(decision.latencyMs);
+    if (decision.error !== undefined && decision.error !== "reset") {
+      // The API does not charge quota for a 429, injected or not.
+      if (decision.error === "429") release();
+      throw faultError(decision.error, route.model);
+    }
+    notes.reset = decision.error === "reset";
+
     stats.imagesSeen += request.images.length;
-    const { response, billing } = await generateContent(request, call);
-    stats.billedPromptTokens += billing.promptTokens;
-    stats.billedOutputTokens += billing.outputTokens;
-    return response;
+    if (!generate) return counted;
+    const { response } = await generateContent(request, call);
+    const shaped = applyContentFaults(response, decision.content, decision.truncateTokens);
+    // Billed even when the connection is then reset: the model did the work.
+    stats.billedPromptTokens += response.usageMetadata.promptTokenCount;
+    stats.billedOutputTokens += shaped.outputTokens;
+    return shaped.response;
+  };
+
+  const authorize = (req: IncomingMessage, url: URL): string => {
+    const apiKey = headerValue(req, "x-goog-api-key") ?? url.searchParams.get("key") ?? "";
+    if (apiKey === "") throw missingApiKey();
+    if (apiKeys !== undefined && !apiKeys.has(apiKey)) throw invalidApiKey();
+    return apiKey;
+  };
+
+  /** Files, uploads and batches: each route reads the body itself, with its own limit. */
+  const answerResource = async (
+    req: IncomingMessage,
+    res: ServerResponse,
+    url: URL,
+    match: ResourceMatch,
+  ): Promise<void> => {
+    let bodyRead = false;
+    const read = (limit: number): Promise<BodyRead> => {
+      bodyRead = true;
+      return readBody(req, limit);
+    };
+    const context: RouteContext = {
+      req,
+      url,
+      params: match.params,
+      baseUrl: baseUrlOf(req, selfUrl),
+      apiKey: () => authorize(req, url),
+      readBody: read,
+      readJson: async (limit) => {
+        const body = await read(limit);
+        if (body.tooLarge) throw payloadTooLarge(limit);
+        return parseJson(body.bytes);
+      },
+    };
+    try {
+      sendReply(res, await match.route.handle(context));
+    } catch (thrown) {
+      // Answering before the client has sent its (maybe 8 MiB) chunk would reset the connection.
+      if (!bodyRead) await readBody(req, 0);
+      throw thrown;
+    }
   };
 
   const handle = async (req: IncomingMessage, res: ServerResponse): Promise<void> => {
     const started = performance.now();
     const url = new URL(req.url ?? "/", "http://emulator.invalid");
+    if (url.pathname.startsWith(ADMIN_PREFIX)) return handleAdmin(admin, req, res, url.pathname);
     const route = matchRoute(url.pathname);
+    const resource =
+      route === undefined ? matchResourceRoute(resources.routes, req.method ?? "", url.pathname) : undefined;
+    const notes: RequestNotes = {};
     let status = 200;
     let error: string | undefined;
     try {
-      const body = await readBody(req, maxRequestBytes);
-      sendJson(res, 200, await answer(req, url, route, body));
+      if (resource !== undefined) {
+        await answerResource(req, res, url, resource);
+      } else {
+        const body = await readBody(req, maxRequestBytes);
+        const answered = await answer(req, url, route, body, notes);
+        if (notes.reset === true) error = sendThenReset(res, answered);
+        else sendJson(res, 200, answered);
+      }
     } catch (thrown) {
       const apiError = thrown instanceof EmulatorApiError ? thrown : internalError(describe(thrown));
       status = apiError.code;
       error = apiError.message;
       sendJson(res, status, apiError.body satisfies ApiErrorBody);
     }
-    const routeName: RouteName = route?.method ?? "unmatched";
-    recordRequest(stats, routeName, route?.apiVersion, status);
-    notify(options.onRequest, {
+    const routeName: RouteName = route?.method ?? resource?.route.name ?? "unmatched";
+    const apiVersion = route?.apiVersion ?? resource?.params[0];
+    recordRequest(stats, routeName, apiVersion, status);
+    notify(onRequest, {
       method: req.method ?? "?",
       path: redactedPath(url),
       route: routeName,
-      apiVersion: route?.apiVersion,
-      model: route?.model,
+      apiVersion,
+      model: route?.model ?? resource?.route.model?.(resource.params),
       status,
       durationMs: performance.now() - started,
       headers: redactedHeaders(req),
       error,
+      ...(notes.faults === undefined || notes.faults.length === 0 ? {} : { faults: notes.faults }),
+      ...(notes.rateLimited === undefined ? {} : { rateLimited: notes.rateLimited }),
     });
   };
 
@@ -156,13 +311,19 @@ export async function startEmulator(options: EmulatorOptions = {}): Promise<Emul
   });
   const address = server.address() as AddressInfo;
   const host = address.family === "IPv6" ? `[${address.address}]` : address.address;
+  selfUrl = `http://${host}:${address.port}`;
 
   return {
-    url: `http://${host}:${address.port}`,
+    url: selfUrl,
     port: address.port,
     stats,
     failNext: (count, code = 503) => faults.failNext(count, code),
-    resetStats: () => resetStats(stats),
+    resetStats: () => {
+      resetStats(stats);
+      resetOperationStats(operations);
+    },
+    snapshot: () => adminSnapshot(admin),
+    clock,
     close: () =>
       new Promise<void>((resolve, reject) => {
         server.close((closeError) => (closeError ? reject(closeError) : resolve()));
@@ -181,6 +342,13 @@ function matchRoute(pathname: string): Route | undefined {
     return undefined;
   }
   return { apiVersion: match[1]!, model, method: match[3] as Method };
+}
+
+/** What the answer did besides answering, for the stats, the log and the way the answer is sent. */
+interface RequestNotes {
+  faults?: string[];
+  rateLimited?: LimitKind[];
+  reset?: boolean;
 }
 
 interface BodyRead {
@@ -221,6 +389,18 @@ function sendJson(res: ServerResponse, status: number, body: unknown): void {
     "content-length": Buffer.byteLength(text),
   });
   res.end(text);
+}
+
+/**
+ * An injected connection reset: the status line, headers and half the body go out, then the socket
+ * is destroyed, so the client sees a 200 whose body never completes. Returns what the log says.
+ */
+function sendThenReset(res: ServerResponse, body: unknown): string {
+  const bytes = Buffer.from(JSON.stringify(body, null, 2));
+  const sent = Math.floor(bytes.length / 2);
+  res.writeHead(200, { "content-type": "application/json; charset=UTF-8", "content-length": bytes.length });
+  res.write(bytes.subarray(0, sent), () => res.destroy());
+  return `connection reset by an injected fault after ${sent} of ${bytes.length} body bytes`;
 }
 
 function headerValue(req: IncomingMessage, name: string): string | undefined {

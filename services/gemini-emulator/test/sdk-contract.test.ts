@@ -14,6 +14,7 @@ import sharp from "sharp";
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from "vitest";
 import type { Emulator, EmulatorRequestEvent } from "../src/index.ts";
 import { startEmulator, textTokens } from "../src/index.ts";
+import { describeFilesAndBatchesContract } from "./files-and-batches-sdk.ts";
 
 const MODEL = "gemini-2.5-flash";
 const PROMPT = "Describe this image.";
@@ -265,15 +266,18 @@ describe("errors through the SDK", () => {
     expect(corrupt.body.error.message).toMatch(/^Unable to process input image\./);
   });
 
-  it("400s fileData parts, since this version has no Files API", async () => {
+  it("403s a fileData part naming no file, as the API does for a missing or foreign one", async () => {
     const { status, body } = await apiErrorOf(
       ai.models.generateContent({
         model: MODEL,
         contents: [createPartFromUri("files/abc123", "image/png"), PROMPT],
       }),
     );
-    expect(status).toBe(400);
-    expect(body.error.message).toMatch(/no Files API/);
+    expect(status).toBe(403);
+    expect(body.error).toMatchObject({
+      status: "PERMISSION_DENIED",
+      message: "You do not have permission to access the File abc123 or it may not exist.",
+    });
   });
 
   it("429s with QuotaFailure and RetryInfo, and the SDK does not retry on its own", async () => {
@@ -324,4 +328,13 @@ describe("errors through the SDK", () => {
       await strict.close();
     }
   });
+});
+
+describeFilesAndBatchesContract({
+  label: "SDK 3.x",
+  client: (baseUrl) => new GoogleGenAI({ apiKey: "test-key", httpOptions: { baseUrl } }),
+  createPartFromUri,
+  ApiError,
+  apiVersion: "v1",
+  uploadPath: "/upload/v1/files",
 });

@@ -6,7 +6,7 @@ import sharp from "sharp";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { openStorage, type ObjectInfo, type Storage } from "@tessera/storage";
 import { classifyObject } from "./classify.ts";
-import { annotateJobId } from "./start-run.ts";
+import { annotateJobId } from "./scan.ts";
 
 let dir: string;
 let storage: Storage;

@@ -1,5 +1,3 @@
-import { createHash } from "node:crypto";
-import pLimit from "p-limit";
 import {
   DEFAULT_CAPTION_PROMPT,
   UsageError,
@@ -8,11 +6,11 @@ import {
   type RunConfig,
   type Task,
 } from "@tessera/core";
-import type { EnqueueItem } from "@tessera/queue";
-import { isUnder, type ObjectInfo } from "@tessera/storage";
 import { priceFor, UnknownPriceError, type ModelPrice } from "@tessera/config";
-import { classifyObject } from "./classify.ts";
+import { enqueueFinalize } from "@tessera/queue";
+import { isUnder, type Storage } from "@tessera/storage";
 import type { IngestDeps } from "./deps.ts";
+import { scanSource, type ScanProgress } from "./scan.ts";
 
 export interface RunRequest {
   source: string;
@@ -27,33 +25,74 @@ export interface RunRequest {
   prices: Readonly<Record<string, ModelPrice>>;
   /** Ranged header reads in flight while listing. */
   probeConcurrency?: number;
-  onProgress?: (progress: { listed: number; images: number; skipped: number }) => void;
+  onProgress?: (progress: ScanProgress) => void;
 }
 
 export interface RunStarted {
   runId: string;
   images: number;
   skipped: number;
+  cancelled?: boolean;
 }
 
-/** Job ids must be stable (a re-enqueue is ignored) and free of ':' (BullMQ's key separator). */
-export function annotateJobId(runId: string, key: string): string {
-  return `${runId}-${createHash("sha256").update(key).digest("hex").slice(0, 24)}`;
+/**
+ * Checks both locations and returns the prefix of the source that holds the output, if any:
+ * a run never scans its own outputs.
+ */
+async function checkLocations(source: Storage, out: Storage): Promise<string | undefined> {
+  await source.checkAccess();
+  await out.checkAccess({ write: true });
+  const inside = isUnder(source.location, out.location);
+  if (inside === "") {
+    throw new UsageError(
+      `--out ${out.describe()} is the source location itself: choose a sub-folder or another location`,
+    );
+  }
+  return inside;
 }
 
-const ENQUEUE_BATCH = 500;
+/** Lists, enqueues, then marks the run scanned; a listing failure fails the run with its reason. */
+async function scanAndMark(
+  deps: IngestDeps,
+  config: RunConfig,
+  source: Storage,
+  excludedPrefix: string | undefined,
+  request: Pick<RunRequest, "probeConcurrency" | "onProgress">,
+): Promise<RunStarted> {
+  const log = deps.log.child({ runId: config.runId });
+  let scanned;
+  try {
+    scanned = await scanSource(deps, config, source, {
+      ...(excludedPrefix === undefined ? {} : { excludedPrefix }),
+      ...(request.probeConcurrency === undefined ? {} : { probeConcurrency: request.probeConcurrency }),
+      ...(request.onProgress === undefined ? {} : { onProgress: request.onProgress }),
+    });
+  } catch (err) {
+    await deps.runs.setStatus(config.runId, "failed", `listing failed: ${errorMessage(err)}`);
+    throw err;
+  }
+  const state = await deps.runs.markScanned(config.runId, scanned.images);
+  if (state === "completed-run") {
+    await enqueueFinalize(deps.runs, deps.producer, config.runId);
+  }
+  log.info("run scanned", { listed: scanned.listed, images: scanned.images, skipped: scanned.skipped });
+  return {
+    runId: config.runId,
+    images: scanned.images,
+    skipped: scanned.skipped,
+    cancelled: scanned.cancelled,
+  };
+}
 
 /**
  * Starts a run: checks both locations, lists the source (streaming), recognises images by their
  * bytes, records everything else as skipped and enqueues one annotate job per image. Nothing is
- * enqueued when a location is wrong; a run's own outputs are never scanned.
+ * enqueued when a location is wrong.
  */
 export async function startRun(deps: IngestDeps, request: RunRequest): Promise<RunStarted> {
   const source = deps.storage(request.source);
   const out = deps.storage(request.out);
-  await source.checkAccess();
-  await out.checkAccess({ write: true });
-  const excluded = isUnder(source.location, out.location);
+  const excluded = await checkLocations(source, out);
 
   if (request.budget?.maxCostUsd !== undefined) {
     try {
@@ -64,8 +103,7 @@ export async function startRun(deps: IngestDeps, request: RunRequest): Promise<R
     }
   }
 
-  const listing = source.list()[Symbol.asyncIterator]();
-  const first = await listing.next();
+  const first = await source.list({ pageSize: 1 })[Symbol.asyncIterator]().next();
   if (first.done) throw new UsageError(`no objects under ${source.describe()}: nothing to annotate`);
 
   const now = deps.now();
@@ -84,106 +122,34 @@ export async function startRun(deps: IngestDeps, request: RunRequest): Promise<R
       : { budgetMaxCostMicros: Math.floor(request.budget.maxCostUsd * 1e6) }),
   };
   await deps.runs.create(config);
-  const log = deps.log.child({ runId: config.runId });
-  log.info("run created", { source: source.describe(), out: out.describe() });
+  deps.log.info("run created", { runId: config.runId, source: source.describe(), out: out.describe() });
+  return scanAndMark(deps, config, source, excluded, request);
+}
 
-  const limit = pLimit(request.probeConcurrency ?? 16);
-  let listed = 0;
-  let images = 0;
-  let skipped = 0;
-  let batch: EnqueueItem<"annotate">[] = [];
-  const pending: Promise<void>[] = [];
-
-  const flush = async () => {
-    const items = batch;
-    batch = [];
-    await deps.producer.addBulk("annotate", items);
-  };
-
-  const handle = async (object: ObjectInfo) => {
-    let classified: Awaited<ReturnType<typeof classifyObject>>;
-    try {
-      classified = await classifyObject(source, object);
-    } catch (err) {
-      // One unreadable object must not fail the run: it counts as an image that failed.
-      images++;
-      await deps.runs.recordItem(config.runId, {
-        key: object.key,
-        etag: object.etag,
-        status: "failed",
-        error: { class: "transient", message: `could not read the object's header: ${errorMessage(err)}` },
-        at: deps.now().toISOString(),
-      });
-      return;
-    }
-    if (classified.kind === "broken") {
-      images++;
-      await deps.runs.recordItem(config.runId, {
-        key: object.key,
-        etag: object.etag,
-        status: "failed",
-        error: { class: "bad_image", message: classified.reason },
-        at: deps.now().toISOString(),
-      });
-      return;
-    }
-    if (classified.kind === "skipped") {
-      skipped++;
-      await deps.runs.recordItem(config.runId, {
-        key: object.key,
-        etag: object.etag,
-        status: "skipped",
-        error: { class: "not_an_image", message: classified.reason },
-        at: deps.now().toISOString(),
-      });
-      return;
-    }
-    images++;
-    batch.push({
-      jobId: annotateJobId(config.runId, object.key),
-      payload: {
-        runId: config.runId,
-        key: object.key,
-        etag: object.etag,
-        size: object.size,
-        mime: classified.mime,
-      },
-    });
-    if (batch.length >= ENQUEUE_BATCH) await flush();
-  };
-
-  try {
-    for (let next: IteratorResult<ObjectInfo> = first; !next.done; next = await listing.next()) {
-      const object = next.value;
-      if (
-        excluded !== undefined &&
-        (object.key === excluded || object.key.startsWith(excluded.endsWith("/") ? excluded : `${excluded}/`))
-      )
-        continue;
-      listed++;
-      pending.push(limit(() => handle(object)));
-      // Keep the number of unsettled probes bounded on huge listings.
-      if (pending.length >= 1_000) {
-        await Promise.all(pending.splice(0));
-        request.onProgress?.({ listed, images, skipped });
-      }
-    }
-    await Promise.all(pending);
-    await flush();
-  } catch (err) {
-    await Promise.allSettled(pending);
-    await deps.runs.setStatus(config.runId, "failed", `listing failed: ${errorMessage(err)}`);
-    throw err;
+/**
+ * Continues a run whose scan did not finish (the ingest process died, or listing failed): lists
+ * the source again, skipping every object that already has an outcome and every job already
+ * queued (stable job ids), then marks it scanned. A run that was fully scanned is left alone.
+ */
+export async function resumeRun(
+  deps: IngestDeps,
+  runId: string,
+  request: Pick<RunRequest, "probeConcurrency" | "onProgress"> = {},
+): Promise<RunStarted> {
+  const run = await deps.runs.require(runId);
+  if (run.scanned) {
+    throw new UsageError(
+      `run ${runId} finished scanning (status ${run.status}); use \`tessera retry ${runId} --failed\` to send failures again`,
+    );
   }
-  request.onProgress?.({ listed, images, skipped });
-
-  const state = await deps.runs.markScanned(config.runId, images);
-  if (state === "completed-run") {
-    await deps.producer.add("finalize-run", {
-      jobId: `finalize-${config.runId}`,
-      payload: { runId: config.runId },
-    });
+  if (run.status !== "scanning" && run.status !== "failed") {
+    throw new UsageError(
+      `run ${runId} is ${run.status}: only a run that stopped while scanning can be resumed`,
+    );
   }
-  log.info("run scanned", { listed, images, skipped });
-  return { runId: config.runId, images, skipped };
+  if (run.status === "failed") await deps.runs.setStatus(runId, "scanning", "resumed");
+  const source = deps.storage(run.source);
+  const excluded = await checkLocations(source, deps.storage(run.out));
+  deps.log.info("run resumed", { runId });
+  return scanAndMark(deps, run, source, excluded, request);
 }

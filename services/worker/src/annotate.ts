@@ -10,7 +10,7 @@ import {
 } from "@tessera/core";
 import { generate } from "@tessera/gemini";
 import { estimateRequestTokens, inspectImage } from "@tessera/imaging";
-import { RequestTooLargeError, type JobPayload, type Reservation } from "@tessera/queue";
+import { enqueueFinalize, RequestTooLargeError, type JobPayload, type Reservation } from "@tessera/queue";
 import { ObjectNotFoundError, ObjectTooLargeError, PreconditionFailedError } from "@tessera/storage";
 import type { WorkerDeps } from "./deps.ts";
 import { runFiles } from "./layout.ts";
@@ -74,7 +74,20 @@ export async function annotateImage(
   attempt: Attempt,
 ): Promise<AnnotateOutcome> {
   if (await deps.runs.itemOutcome(payload.runId, payload.key)) return "already-recorded";
-  const config = await deps.runs.config(payload.runId);
+  const config = await deps.runs.require(payload.runId);
+  if (config.cancelRequested) {
+    // Cancelled: nothing more is sent; the image is accounted for as skipped.
+    await record(deps, config.runId, {
+      key: payload.key,
+      etag: payload.etag,
+      status: "skipped",
+      mime: payload.mime,
+      error: { class: "cancelled", message: "the run was cancelled before this image was sent" },
+      attempts: attempt.number,
+      at: deps.now().toISOString(),
+    });
+    return "skipped";
+  }
   const startedAt = deps.now();
   const log = deps.log.child({ runId: payload.runId, key: payload.key, attempt: attempt.number });
   const annotationKey = runFiles.annotation(config.runId, payload.key);
@@ -270,6 +283,6 @@ function priceOrUndefined(deps: WorkerDeps, model: string): ModelPrice | undefin
 async function record(deps: WorkerDeps, runId: string, line: ManifestLine, costMicros = 0): Promise<void> {
   const result = await deps.runs.recordItem(runId, line, { costMicros });
   if (result === "completed-run") {
-    await deps.producer.add("finalize-run", { jobId: `finalize-${runId}`, payload: { runId } });
+    await enqueueFinalize(deps.runs, deps.producer, runId);
   }
 }

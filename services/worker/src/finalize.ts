@@ -24,6 +24,7 @@ export function runSummary(run: RunState): Record<string, unknown> {
       blocked: run.blocked,
       skipped: run.skipped,
       budgetSkipped: run.budget_skipped,
+      cancelled: run.cancelled,
     },
     tokens: { prompt: run.tokens_prompt, output: run.tokens_output, image: run.tokens_image },
     estimate: {
@@ -45,7 +46,7 @@ export function runSummary(run: RunState): Record<string, unknown> {
  */
 export async function finalizeRun(deps: WorkerDeps, runId: string): Promise<void> {
   const run = await deps.runs.require(runId);
-  if (run.status !== "finalizing" && run.status !== "completed" && run.status !== "budget_exhausted") {
+  if (!["finalizing", "completed", "budget_exhausted", "cancelled"].includes(run.status)) {
     throw new Error(`run ${runId} is ${run.status}, not ready to finalize`);
   }
   // The whole manifest is held in memory to sort it: ~200 bytes a line, so ~200 MB per million
@@ -62,7 +63,11 @@ export async function finalizeRun(deps: WorkerDeps, runId: string): Promise<void
     },
   );
   const finishedAt = deps.now();
-  const status = run.budget_skipped > 0 ? "budget_exhausted" : "completed";
+  const status = run.cancelRequested
+    ? "cancelled"
+    : run.budget_skipped > 0
+      ? "budget_exhausted"
+      : "completed";
   const final: RunState = { ...run, status, finishedAt: finishedAt.toISOString() };
   await out.put(runFiles.runJson(runId), JSON.stringify(runSummary(final), null, 2) + "\n", {
     contentType: "application/json",
@@ -70,7 +75,11 @@ export async function finalizeRun(deps: WorkerDeps, runId: string): Promise<void
   await deps.runs.setStatus(
     runId,
     status,
-    status === "budget_exhausted" ? `${run.budget_skipped} images skipped: budget spent` : undefined,
+    status === "budget_exhausted"
+      ? `${run.budget_skipped} images skipped: budget spent`
+      : status === "cancelled"
+        ? `cancelled; ${run.cancelled} images not sent`
+        : undefined,
     finishedAt,
   );
   deps.log.info("run completed", { runId, done: run.done, failed: run.failed, skipped: run.skipped });

@@ -1,6 +1,6 @@
 import { UnrecoverableError, Worker, type Job } from "bullmq";
 import type { Redis } from "ioredis";
-import { createConsumer, RunNotFoundError } from "@tessera/queue";
+import { createConsumer, RunNotFoundError, sweepFinalizing } from "@tessera/queue";
 import { annotateImage, recordUnexpectedFailure, RetryLater } from "./annotate.ts";
 import type { WorkerDeps } from "./deps.ts";
 import { finalizeRun } from "./finalize.ts";
@@ -82,9 +82,18 @@ export async function startWorker(deps: WorkerDeps, options: WorkerOptions): Pro
       .catch((err: unknown) => deps.log.error("worker stopped", { queue: worker.name, error: String(err) }));
   }
   await Promise.all(workers.map((w) => w.waitUntilReady()));
+  // Runs whose last outcome was recorded by a process that died before enqueuing the finalize job.
+  const sweep = () =>
+    sweepFinalizing(deps.runs, deps.producer).catch((err: unknown) =>
+      deps.log.warn("finalize sweep failed", { error: String(err) }),
+    );
+  await sweep();
+  const sweeper = setInterval(() => void sweep(), 60_000);
+  sweeper.unref();
   return {
     workers,
     async close() {
+      clearInterval(sweeper);
       const timeout = options.shutdownTimeoutMs ?? 30_000;
       let timer: NodeJS.Timeout | undefined;
       const graceful = Promise.all(workers.map((w) => w.close()));

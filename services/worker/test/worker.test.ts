@@ -8,7 +8,7 @@ import { DEFAULT_PRICES } from "@tessera/config";
 import { createLogger, type ManifestLine, type RunConfig } from "@tessera/core";
 import { createGeminiClient } from "@tessera/gemini";
 import { startEmulator, type Emulator } from "@tessera/gemini-emulator";
-import { bullPrefix, Producer, RunStore, type RunState } from "@tessera/queue";
+import { bullPrefix, enqueueFinalize, Producer, RunStore, type RunState } from "@tessera/queue";
 import { openStorage, type Storage } from "@tessera/storage";
 import { COLORS, makeScene, useTestPrefix } from "@tessera/testing";
 import { annotateImage, runFiles, startWorker, type RunningWorker, type WorkerDeps } from "../src/index.ts";
@@ -100,10 +100,7 @@ async function enqueueAll(config: RunConfig): Promise<void> {
   }
   await producer.addBulk("annotate", items);
   if ((await runs.markScanned(config.runId, items.length)) === "completed-run") {
-    await producer.add("finalize-run", {
-      jobId: `finalize-${config.runId}`,
-      payload: { runId: config.runId },
-    });
+    await enqueueFinalize(runs, producer, config.runId);
   }
 }
 

@@ -1,13 +1,14 @@
 import type { Command } from "commander";
 import { taskSchema, UsageError } from "@tessera/core";
-import { startRun } from "@tessera/ingest";
+import { resumeRun, startRun } from "@tessera/ingest";
 import { configFrom, openContext, type CommonFlags } from "../context.ts";
 import { summaryText } from "../progress.ts";
 import { waitForRun } from "../wait.ts";
 
 interface RunFlags extends CommonFlags {
   task: string;
-  out: string;
+  out?: string;
+  resume?: string;
   model?: string;
   prompt?: string;
   wait?: boolean;
@@ -31,8 +32,12 @@ export function registerRun(program: Command, common: (cmd: Command) => Command)
     program
       .command("run")
       .description("annotate every image under a location (s3://bucket/prefix or file:///dir)")
-      .argument("<source>", "where the images are: s3://bucket/prefix or file:///absolute/dir")
-      .requiredOption("--out <uri>", "where annotations go: s3://bucket/prefix or file:///absolute/dir")
+      .argument("[source]", "where the images are: s3://bucket/prefix or file:///absolute/dir")
+      .option("--out <uri>", "where annotations go: s3://bucket/prefix or file:///absolute/dir")
+      .option(
+        "--resume <runId>",
+        "continue a run whose scan did not finish (same source, output and options)",
+      )
       .option("--task <task>", `what to ask for (${taskSchema.options.join(", ")})`, "caption")
       .option("--model <model>", "Gemini model (default: GEMINI_MODEL or gemini-2.5-flash)")
       .option("--prompt <text>", "replace the task's default prompt")
@@ -47,7 +52,15 @@ export function registerRun(program: Command, common: (cmd: Command) => Command)
       )
       .option("--wait", "show progress until the run ends, then print a summary")
       .option("--json", "print machine-readable output"),
-  ).action(async (source: string, flags: RunFlags) => {
+  ).action(async (source: string | undefined, flags: RunFlags) => {
+    if (flags.resume !== undefined && (source !== undefined || flags.out !== undefined)) {
+      throw new UsageError(
+        "--resume takes the run's own source and output: give no <source> or --out with it",
+      );
+    }
+    if (flags.resume === undefined && source === undefined) throw new UsageError("missing argument <source>");
+    if (flags.resume === undefined && flags.out === undefined)
+      throw new UsageError("missing option --out <uri>");
     const task = taskSchema.safeParse(flags.task);
     if (!task.success)
       throw new UsageError(`--task: unknown task "${flags.task}" (known: ${taskSchema.options.join(", ")})`);
@@ -61,22 +74,29 @@ export function registerRun(program: Command, common: (cmd: Command) => Command)
     );
     const ctx = await openContext(config, "client");
     try {
-      const started = await startRun(
-        { runs: ctx.runs, producer: ctx.producer, storage: ctx.storage, log: ctx.log, now: () => new Date() },
-        {
-          source,
-          out: flags.out,
-          task: task.data,
-          model: config.env.GEMINI_MODEL,
-          maxOutputTokens: config.env.TESSERA_MAX_OUTPUT_TOKENS,
-          prices: config.prices,
-          budget: {
-            ...(maxTokens === undefined ? {} : { maxTokens }),
-            ...(maxCostUsd === undefined ? {} : { maxCostUsd }),
-          },
-          ...(flags.prompt === undefined ? {} : { prompt: flags.prompt }),
-        },
-      );
+      const deps = {
+        runs: ctx.runs,
+        producer: ctx.producer,
+        storage: ctx.storage,
+        log: ctx.log,
+        now: () => new Date(),
+      };
+      const started =
+        flags.resume !== undefined
+          ? await resumeRun(deps, flags.resume)
+          : await startRun(deps, {
+              source: source!,
+              out: flags.out!,
+              task: task.data,
+              model: config.env.GEMINI_MODEL,
+              maxOutputTokens: config.env.TESSERA_MAX_OUTPUT_TOKENS,
+              prices: config.prices,
+              budget: {
+                ...(maxTokens === undefined ? {} : { maxTokens }),
+                ...(maxCostUsd === undefined ? {} : { maxCostUsd }),
+              },
+              ...(flags.prompt === undefined ? {} : { prompt: flags.prompt }),
+            });
       if (!flags.wait) {
         console.log(flags.json ? JSON.stringify(started) : started.runId);
         return;

@@ -11,7 +11,7 @@ export interface EmulatorClock extends Clock {
   advance(ms: number): void;
 }
 
-export const systemClock: Clock = { now: () => Date.now() };
+const systemClock: Clock = { now: () => Date.now() };
 
 /** Wraps `base` with an offset, so time keeps flowing and `advance` jumps ahead of it. */
 export function createClock(base: Clock = systemClock): EmulatorClock {

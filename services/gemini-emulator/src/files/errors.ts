@@ -73,7 +73,10 @@ export function onlyGeneratedDownloads(): EmulatorApiError {
 }
 
 export function uploadSessionNotFound(): EmulatorApiError {
-  return new EmulatorApiError(404, "Upload session not found, or it has already been finalized or cancelled.");
+  return new EmulatorApiError(
+    404,
+    "Upload session not found, or it has already been finalized or cancelled.",
+  );
 }
 
 /** Google does not publish this one's wording; what matters is the 400 and the two offsets. */

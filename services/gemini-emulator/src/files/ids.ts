@@ -13,4 +13,3 @@ export function randomId(length: number): string {
 
 /** What a client-chosen file id may be: up to 40 of [a-z0-9-], not starting or ending with a dash. */
 export const FILE_ID = /^[a-z0-9](?:[a-z0-9-]{0,38}[a-z0-9])?$/;
-

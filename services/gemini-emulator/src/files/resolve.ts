@@ -10,7 +10,7 @@ import { fileNotAccessible } from "./errors.ts";
 import type { FileStore } from "./store.ts";
 
 /** The host the real API's file uris use; accepted too, so recorded requests replay unchanged. */
-export const GOOGLE_API_HOST = "generativelanguage.googleapis.com";
+const GOOGLE_API_HOST = "generativelanguage.googleapis.com";
 
 export interface FileAccess {
   store: FileStore;
@@ -23,9 +23,7 @@ export interface FileAccess {
 }
 
 export type FileTarget =
-  | { kind: "file"; id: string }
-  | { kind: "url"; url: URL }
-  | { kind: "unsupported"; shown: string };
+  { kind: "file"; id: string } | { kind: "url"; url: URL } | { kind: "unsupported"; shown: string };
 
 const FILE_PATH = /^\/(?:v1|v1beta|v1alpha)\/files\/([^/:]+)$/;
 const FILE_NAME = /^files\/([^/:]+)$/;
@@ -39,7 +37,8 @@ export function classifyFileUri(fileUri: string, ownHosts: readonly string[]): F
   } catch {
     return { kind: "unsupported", shown: fileUri.length > 80 ? `${fileUri.slice(0, 80)}...` : fileUri };
   }
-  if (url.protocol !== "http:" && url.protocol !== "https:") return { kind: "unsupported", shown: redactUrl(url) };
+  if (url.protocol !== "http:" && url.protocol !== "https:")
+    return { kind: "unsupported", shown: redactUrl(url) };
   const path = FILE_PATH.exec(url.pathname);
   const host = url.host.toLowerCase();
   if (path && (host === GOOGLE_API_HOST || ownHosts.some((own) => own.toLowerCase() === host))) {
@@ -83,11 +82,22 @@ export async function prepareFileResolver(body: unknown, access: FileAccess): Pr
   };
 }
 
+/** The hosts a client may use to name this emulator: the one it called, and the one it listens on. */
+export function ownHostsOf(...urls: readonly string[]): string[] {
+  return [...new Set(urls.flatMap((url) => (URL.canParse(url) ? [new URL(url).host] : [])))];
+}
+
 /** For a batch's input file: only stored files qualify. */
 export function fileIdOf(fileName: string, ownHosts: readonly string[]): string {
   const target = classifyFileUri(fileName, ownHosts);
-  if (target.kind !== "file") throw fileNotAccessible(fileName);
-  return target.id;
+  switch (target.kind) {
+    case "file":
+      return target.id;
+    case "url":
+      throw fileNotAccessible(redactUrl(target.url));
+    case "unsupported":
+      throw fileNotAccessible(target.shown);
+  }
 }
 
 function unsupportedFileUri(shown: string, field: string): EmulatorApiError {
@@ -114,7 +124,8 @@ function fileUris(value: unknown, depth = 0): string[] {
   const found: string[] = [];
   for (const [key, child] of Object.entries(value)) {
     if ((key === "fileData" || key === "file_data") && typeof child === "object" && child !== null) {
-      const uri = (child as Record<string, unknown>)["fileUri"] ?? (child as Record<string, unknown>)["file_uri"];
+      const uri =
+        (child as Record<string, unknown>)["fileUri"] ?? (child as Record<string, unknown>)["file_uri"];
       if (typeof uri === "string") found.push(uri.trim());
     } else {
       found.push(...fileUris(child, depth + 1));

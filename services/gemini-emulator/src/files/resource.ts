@@ -39,7 +39,9 @@ export function fileResource(file: StoredFile, state: FileState, baseUrl: string
     state,
     source: file.source,
     ...(state === "FAILED"
-      ? { error: { code: GRPC_INVALID_ARGUMENT, message: file.problem ?? "The file could not be processed." } }
+      ? {
+          error: { code: GRPC_INVALID_ARGUMENT, message: file.problem ?? "The file could not be processed." },
+        }
       : {}),
   };
 }

@@ -101,6 +101,17 @@ export class FileStore {
     return used;
   }
 
+  /** All keys together, for the admin snapshot. */
+  totals(): { count: number; bytes: number } {
+    let count = 0;
+    let bytes = 0;
+    for (const file of this.#live()) {
+      count += 1;
+      bytes += file.bytes.length;
+    }
+    return { count, bytes };
+  }
+
   /** Throws the API's errors for a file of `size` bytes that would not fit. */
   checkRoom(owner: string, size: number): void {
     if (size > this.limits.maxFileBytes) throw fileTooLarge(this.limits.maxFileBytes);

@@ -1,0 +1,152 @@
+import pLimit from "p-limit";
+import { errorMessage, type ManifestLine, type RunConfig } from "@tessera/core";
+import type { EnqueueItem } from "@tessera/queue";
+import type { ObjectInfo, Storage } from "@tessera/storage";
+import { createHash } from "node:crypto";
+import { classifyObject } from "./classify.ts";
+import type { IngestDeps } from "./deps.ts";
+
+export interface ScanProgress {
+  listed: number;
+  images: number;
+  skipped: number;
+}
+
+export interface ScanOptions {
+  /** Keys under this prefix (the run's output inside its source) are not listed. */
+  excludedPrefix?: string;
+  probeConcurrency?: number;
+  onProgress?: (progress: ScanProgress) => void;
+}
+
+/** Job ids must be stable (a re-enqueue is ignored) and free of ':' (BullMQ's key separator). */
+export function annotateJobId(runId: string, key: string, attempt = 0): string {
+  const base = `${runId}-${createHash("sha256").update(key).digest("hex").slice(0, 24)}`;
+  return attempt === 0 ? base : `${base}-r${attempt}`;
+}
+
+const ENQUEUE_BATCH = 500;
+/** How often (in objects) a long listing checks whether the run was cancelled. */
+const CANCEL_CHECK_EVERY = 1_000;
+
+/** Was this recorded outcome about an image (counted in `images`) or about another object? */
+function countsAsImage(line: ManifestLine): boolean {
+  return !(line.status === "skipped" && line.error?.class === "not_an_image");
+}
+
+/**
+ * Lists the source and gives every object an outcome or a job: images are enqueued, anything
+ * else is recorded as skipped, unreadable or empty images as failed. Objects that already have an
+ * outcome (a resumed run) are counted but not touched, so scanning twice enqueues nothing twice.
+ * Returns the number of images, which is final for the run.
+ */
+export async function scanSource(
+  deps: IngestDeps,
+  config: RunConfig,
+  source: Storage,
+  options: ScanOptions = {},
+): Promise<ScanProgress & { cancelled: boolean }> {
+  const limit = pLimit(options.probeConcurrency ?? 16);
+  const progress: ScanProgress = { listed: 0, images: 0, skipped: 0 };
+  let batch: EnqueueItem<"annotate">[] = [];
+  let pending: Promise<void>[] = [];
+  let cancelled = false;
+
+  const flush = async () => {
+    const items = batch;
+    batch = [];
+    await deps.producer.addBulk("annotate", items);
+  };
+
+  const record = async (line: ManifestLine) => {
+    await deps.runs.recordItem(config.runId, line);
+  };
+
+  const handle = async (object: ObjectInfo) => {
+    const earlier = await deps.runs.itemOutcome(config.runId, object.key);
+    if (earlier) {
+      if (countsAsImage(earlier)) progress.images++;
+      else progress.skipped++;
+      return;
+    }
+    const at = deps.now().toISOString();
+    let classified: Awaited<ReturnType<typeof classifyObject>>;
+    try {
+      classified = await classifyObject(source, object);
+    } catch (err) {
+      // One unreadable object must not fail the run: it counts as an image that failed.
+      progress.images++;
+      await record({
+        key: object.key,
+        etag: object.etag,
+        status: "failed",
+        error: { class: "transient", message: `could not read the object's header: ${errorMessage(err)}` },
+        at,
+      });
+      return;
+    }
+    switch (classified.kind) {
+      case "broken":
+        progress.images++;
+        await record({
+          key: object.key,
+          etag: object.etag,
+          status: "failed",
+          error: { class: "bad_image", message: classified.reason },
+          at,
+        });
+        return;
+      case "skipped":
+        progress.skipped++;
+        await record({
+          key: object.key,
+          etag: object.etag,
+          status: "skipped",
+          error: { class: "not_an_image", message: classified.reason },
+          at,
+        });
+        return;
+      case "image":
+        progress.images++;
+        batch.push({
+          jobId: annotateJobId(config.runId, object.key),
+          payload: {
+            runId: config.runId,
+            key: object.key,
+            etag: object.etag,
+            size: object.size,
+            mime: classified.mime,
+          },
+        });
+        if (batch.length >= ENQUEUE_BATCH) await flush();
+        return;
+    }
+  };
+
+  const excluded = options.excludedPrefix;
+  try {
+    for await (const object of source.list()) {
+      if (excluded !== undefined && object.key.startsWith(excluded)) continue;
+      progress.listed++;
+      pending.push(limit(() => handle(object)));
+      // Bounded memory on huge listings, and a chance to notice a cancel.
+      if (pending.length >= CANCEL_CHECK_EVERY) {
+        await Promise.all(pending);
+        pending = [];
+        options.onProgress?.({ ...progress });
+        if ((await deps.runs.get(config.runId))?.cancelRequested) {
+          cancelled = true;
+          break;
+        }
+      }
+    }
+  } catch (err) {
+    // Let in-flight probes settle before the caller marks the run failed.
+    await Promise.allSettled(pending);
+    throw err;
+  }
+  await Promise.all(pending);
+  await flush();
+  options.onProgress?.({ ...progress });
+  return { ...progress, cancelled };
+}
