@@ -38,6 +38,11 @@ export const envSchema = z.object({
     .default(4)
     .describe("Images a worker process annotates at once; Gemini latency, not CPU, is the limit"),
   TESSERA_ATTEMPTS: positiveInt.max(50).default(5).describe("Attempts per image for transient failures"),
+  TESSERA_MAX_SOURCE_BYTES: positiveInt
+    .default(256 * 1024 * 1024)
+    .describe(
+      "Largest source object a worker reads into memory (it may be resized or converted below the inline limit)",
+    ),
   TESSERA_MAX_IMAGE_BYTES: positiveInt
     .default(15 * 1024 * 1024)
     .describe("Largest image sent inline: base64 grows it by 4/3 and a request must stay under 20 MB"),

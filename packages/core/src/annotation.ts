@@ -32,6 +32,15 @@ export const annotationSchema = z
       height: z.number().int().positive().describe("Display height in pixels (after EXIF orientation)"),
       bytes: z.number().int().nonnegative(),
     }),
+    sent: z
+      .object({
+        width: z.number().int().positive(),
+        height: z.number().int().positive(),
+        mime: z.string(),
+        bytes: z.number().int().nonnegative(),
+        detail: z.enum(["low", "standard", "original"]),
+      })
+      .describe("The image Gemini saw: EXIF orientation applied, resized per the run's detail policy"),
     result: captionResultSchema,
     usage: usageSchema,
     finishReason: z.string().optional(),

@@ -27,6 +27,10 @@ export const runConfigSchema = z.object({
   source: z.string().min(1),
   out: z.string().min(1),
   createdAt: z.iso.datetime(),
+  /** How much of each image to send: fit 384x384 ("low"), cap the long side ("standard"), or as is. */
+  detail: z.enum(["low", "standard", "original"]).default("standard"),
+  /** Formats Gemini does not take (GIF, BMP, TIFF, AVIF): converted to PNG/JPEG, or skipped. */
+  convert: z.enum(["convert", "skip"]).default("convert"),
   /** Output cap per request: bounds the cost of one image, which is what makes budgets hold. */
   maxOutputTokens: z.coerce.number().int().positive(),
   /** Budget over input + output tokens of the whole run. */

@@ -17,6 +17,9 @@ export const jobCatalog = {
       etag: z.string(),
       size: z.number().int().nonnegative(),
       mime: z.string(),
+      /** Display size from the header probe, so budget and rate limits are taken before the download. */
+      width: z.number().int().positive().optional(),
+      height: z.number().int().positive().optional(),
     }),
     options: {
       attempts: 5,

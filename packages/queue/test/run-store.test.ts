@@ -24,6 +24,8 @@ function config(runId: string): RunConfig {
     out: "file:///out",
     createdAt: new Date().toISOString(),
     maxOutputTokens: 1024,
+    detail: "standard",
+    convert: "convert",
   };
 }
 

@@ -23,6 +23,8 @@ const base: RunState = {
   tokens_output: 321,
   tokens_image: 10_000,
   maxOutputTokens: 1024,
+  detail: "standard",
+  convert: "convert",
   budget_skipped: 0,
   cancelled: 0,
   cancelRequested: false,

@@ -1,7 +1,7 @@
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { annotationSchema, manifestLineSchema, type ManifestLine } from "@tessera/core";
 import { startEmulator, type Emulator } from "@tessera/gemini-emulator";
-import { imageTokens } from "@tessera/imaging";
+import { imageTokens, sentSize } from "@tessera/imaging";
 import { COLORS, makeScene, useTestBucket, useTestPrefix, type TestBucket } from "@tessera/testing";
 import { exitOf, tessera, tesseraProcess } from "./cli.ts";
 
@@ -128,9 +128,13 @@ describe("tessera run, S3 to S3, through a worker process and the emulator", () 
           mime: `image/${spec.format}`,
         });
         expect(annotation.source.uri).toBe(`s3://${bucket.bucket}/data/${key}`);
-        expect(annotation.result.caption).toContain(`${spec.width}x${spec.height}`);
+        // Gemini saw the image capped at 1024 px ("standard" detail): same tile count, fewer bytes.
+        const sent = sentSize({ width: spec.width, height: spec.height }, "standard");
+        expect(annotation.sent).toMatchObject({ ...sent, detail: "standard" });
+        expect(annotation.result.caption).toContain(`${sent.width}x${sent.height}`);
         expect(annotation.result.caption).toMatch(/red/);
         expect(annotation.usage.imageTokens).toBe(imageTokens(spec, MODEL).tokens);
+        expect(annotation.usage.imageTokens).toBe(imageTokens(sent, MODEL).tokens);
         expect(annotation.usage.promptTokens).toBeGreaterThan(annotation.usage.imageTokens);
         expect(annotation).toMatchObject({ runId, task: "caption", model: MODEL, finishReason: "STOP" });
         promptTokens += annotation.usage.promptTokens;

@@ -34,14 +34,17 @@ afterAll(async () => {
   await rm(dir, { recursive: true, force: true });
 });
 
-async function classify(key: string) {
+async function classify(key: string, convert: "convert" | "skip" = "skip") {
   const info = (await storage.head(key)) as ObjectInfo;
-  return classifyObject(storage, info);
+  return classifyObject(storage, info, convert);
 }
 
 describe("classifyObject", () => {
   it("goes by the bytes, not the extension", async () => {
-    expect(await classify("photo.txt")).toMatchObject({ kind: "image", mime: "image/jpeg" });
+    expect(await classify("photo.txt")).toMatchObject({
+      kind: "image",
+      probe: { mime: "image/jpeg", width: 4, height: 4 },
+    });
     expect(await classify("doc.jpg")).toMatchObject({
       kind: "skipped",
       reason: 'not an image: starts with "%PDF-1.7"',
@@ -51,9 +54,23 @@ describe("classifyObject", () => {
   it("skips formats Gemini does not take, and empty objects, with the reason", async () => {
     expect(await classify("anim.webp.gif")).toMatchObject({
       kind: "skipped",
-      reason: "unsupported image format image/gif",
+      reason: "unsupported image format image/gif (policy: skip)",
+    });
+    expect(await classify("anim.webp.gif", "convert")).toMatchObject({
+      kind: "image",
+      probe: { format: "gif" },
     });
     expect(await classify(".keep")).toMatchObject({ kind: "skipped", reason: "empty object (0 bytes)" });
+  });
+
+  it("fails an image whose header lies or is cut short, naming the problem", async () => {
+    const png = await sharp({ create: { width: 4, height: 4, channels: 3, background: "red" } })
+      .png()
+      .toBuffer();
+    await writeFile(join(dir, "cut.png"), png.subarray(0, 20));
+    const result = await classify("cut.png");
+    expect(result.kind).toBe("broken");
+    expect(result.kind === "broken" ? result.reason : "").toMatch(/png/i);
   });
 
   it("reports an empty object named like an image as a broken image", async () => {

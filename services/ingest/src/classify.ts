@@ -1,19 +1,27 @@
-import { describeUnknownBytes, SNIFF_BYTES, sniffImage } from "@tessera/imaging";
+import { TesseraError } from "@tessera/core";
+import { probeImage, type ProbeResult } from "@tessera/imaging";
 import type { ObjectInfo, Storage } from "@tessera/storage";
 
 export type Classified =
-  | { kind: "image"; object: ObjectInfo; mime: string }
+  | { kind: "image"; object: ObjectInfo; probe: ProbeResult }
   | { kind: "broken"; object: ObjectInfo; reason: string }
   | { kind: "skipped"; object: ObjectInfo; reason: string };
+
+export type ConvertPolicy = "convert" | "skip";
 
 const IMAGE_NAME = /\.(png|jpe?g|webp|heic|heif|gif|bmp|tiff?|avif)$/i;
 
 /**
- * Decides from the first bytes (a ranged read, never the whole object) whether an object is an
- * image Gemini accepts. Formats Gemini does not take are skipped with their name; converting them
- * is a later capability.
+ * Decides from the header alone (ranged reads of the first kilobytes, never the whole object)
+ * whether an object is an image, and reads its display size. Unknown bytes are skipped; a header
+ * that is truncated, lying or a decompression bomb makes the image fail with the reason; formats
+ * Gemini does not take are converted later or skipped, as the run's policy says.
  */
-export async function classifyObject(storage: Storage, object: ObjectInfo): Promise<Classified> {
+export async function classifyObject(
+  storage: Storage,
+  object: ObjectInfo,
+  convert: ConvertPolicy = "convert",
+): Promise<Classified> {
   if (object.size === 0) {
     // No bytes to go by: the name is the only hint. An empty "photo.jpg" is a broken upload the
     // user must hear about; an empty marker or notes file is just not an image.
@@ -22,11 +30,17 @@ export async function classifyObject(storage: Storage, object: ObjectInfo): Prom
       ? { kind: "broken", object, reason }
       : { kind: "skipped", object, reason };
   }
-  const head = await storage.getRange(object.key, 0, SNIFF_BYTES - 1);
-  const sniffed = sniffImage(head);
-  if (!sniffed) return { kind: "skipped", object, reason: `not an image: ${describeUnknownBytes(head)}` };
-  if (!sniffed.geminiSupported) {
-    return { kind: "skipped", object, reason: `unsupported image format ${sniffed.mime}` };
+  let probe: ProbeResult;
+  try {
+    probe = await probeImage((start, end) => storage.getRange(object.key, start, end), { size: object.size });
+  } catch (err) {
+    if (!(err instanceof TesseraError) || err.errorClass !== "bad_image") throw err;
+    if (err.message.startsWith("not an image"))
+      return { kind: "skipped", object, reason: err.message.replace(" (unknown format)", "") };
+    return { kind: "broken", object, reason: err.message };
   }
-  return { kind: "image", object, mime: sniffed.mime };
+  if (!probe.geminiSupported && convert === "skip") {
+    return { kind: "skipped", object, reason: `unsupported image format ${probe.mime} (policy: skip)` };
+  }
+  return { kind: "image", object, probe };
 }

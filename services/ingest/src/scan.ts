@@ -3,6 +3,7 @@ import { errorMessage, type ManifestLine, type RunConfig } from "@tessera/core";
 import type { EnqueueItem } from "@tessera/queue";
 import type { ObjectInfo, Storage } from "@tessera/storage";
 import { createHash } from "node:crypto";
+import { estimateRequestTokens, sentSize } from "@tessera/imaging";
 import { classifyObject } from "./classify.ts";
 import type { IngestDeps } from "./deps.ts";
 
@@ -10,6 +11,19 @@ export interface ScanProgress {
   listed: number;
   images: number;
   skipped: number;
+}
+
+/** Figures gathered while scanning, for the run's estimate and `tessera estimate`. */
+export interface ScanFigures extends ScanProgress {
+  /** Input tokens of every enqueued image's request (image + prompt), by the model's rule. */
+  estimatedPromptTokens: number;
+  /** Per enqueued image, the same estimate (for min / median / max). */
+  imageTokens: number[];
+  formats: Record<string, number>;
+  /** Skipped objects by reason. */
+  skipReasons: Record<string, number>;
+  /** Images that fail at the header (truncated, bombs, lying sizes) by reason. */
+  brokenReasons: Record<string, number>;
 }
 
 export interface ScanOptions {
@@ -45,9 +59,18 @@ export async function scanSource(
   config: RunConfig,
   source: Storage,
   options: ScanOptions = {},
-): Promise<ScanProgress & { cancelled: boolean }> {
+): Promise<ScanFigures & { cancelled: boolean }> {
   const limit = pLimit(options.probeConcurrency ?? 16);
-  const progress: ScanProgress = { listed: 0, images: 0, skipped: 0 };
+  const progress: ScanFigures = {
+    listed: 0,
+    images: 0,
+    skipped: 0,
+    estimatedPromptTokens: 0,
+    imageTokens: [],
+    formats: {},
+    skipReasons: {},
+    brokenReasons: {},
+  };
   let batch: EnqueueItem<"annotate">[] = [];
   let pending: Promise<void>[] = [];
   let cancelled = false;
@@ -88,6 +111,7 @@ export async function scanSource(
     switch (classified.kind) {
       case "broken":
         progress.images++;
+        progress.brokenReasons[classified.reason] = (progress.brokenReasons[classified.reason] ?? 0) + 1;
         await record({
           key: object.key,
           etag: object.etag,
@@ -98,6 +122,7 @@ export async function scanSource(
         return;
       case "skipped":
         progress.skipped++;
+        progress.skipReasons[classified.reason] = (progress.skipReasons[classified.reason] ?? 0) + 1;
         await record({
           key: object.key,
           etag: object.etag,
@@ -106,8 +131,14 @@ export async function scanSource(
           at,
         });
         return;
-      case "image":
+      case "image": {
         progress.images++;
+        const { probe } = classified;
+        const display = { width: probe.displayWidth, height: probe.displayHeight };
+        const tokens = estimateRequestTokens(config.model, [sentSize(display, config.detail)], config.prompt);
+        progress.estimatedPromptTokens += tokens;
+        progress.imageTokens.push(tokens);
+        progress.formats[probe.format] = (progress.formats[probe.format] ?? 0) + 1;
         batch.push({
           jobId: annotateJobId(config.runId, object.key),
           payload: {
@@ -115,11 +146,14 @@ export async function scanSource(
             key: object.key,
             etag: object.etag,
             size: object.size,
-            mime: classified.mime,
+            mime: probe.mime,
+            width: display.width,
+            height: display.height,
           },
         });
         if (batch.length >= ENQUEUE_BATCH) await flush();
         return;
+      }
     }
   };
 
@@ -133,7 +167,7 @@ export async function scanSource(
       if (pending.length >= CANCEL_CHECK_EVERY) {
         await Promise.all(pending);
         pending = [];
-        options.onProgress?.({ ...progress });
+        options.onProgress?.({ listed: progress.listed, images: progress.images, skipped: progress.skipped });
         if ((await deps.runs.get(config.runId))?.cancelRequested) {
           cancelled = true;
           break;
@@ -147,6 +181,6 @@ export async function scanSource(
   }
   await Promise.all(pending);
   await flush();
-  options.onProgress?.({ ...progress });
+  options.onProgress?.({ listed: progress.listed, images: progress.images, skipped: progress.skipped });
   return { ...progress, cancelled };
 }

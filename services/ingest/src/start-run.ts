@@ -10,6 +10,7 @@ import { priceFor, UnknownPriceError, type ModelPrice } from "@tessera/config";
 import { enqueueFinalize } from "@tessera/queue";
 import { isUnder, type Storage } from "@tessera/storage";
 import type { IngestDeps } from "./deps.ts";
+import { estimateFromScan } from "./estimate.ts";
 import { scanSource, type ScanProgress } from "./scan.ts";
 
 export interface RunRequest {
@@ -20,6 +21,8 @@ export interface RunRequest {
   prompt?: string;
   runId?: string;
   maxOutputTokens: number;
+  detail: "low" | "standard" | "original";
+  convert: "convert" | "skip";
   budget?: { maxTokens?: number; maxCostUsd?: number };
   /** Needed to check a cost budget can be priced before anything is spent. */
   prices: Readonly<Record<string, ModelPrice>>;
@@ -57,7 +60,10 @@ async function scanAndMark(
   config: RunConfig,
   source: Storage,
   excludedPrefix: string | undefined,
-  request: Pick<RunRequest, "probeConcurrency" | "onProgress">,
+  request: Pick<RunRequest, "probeConcurrency" | "onProgress"> & {
+    estimate?: boolean;
+    prices?: Readonly<Record<string, ModelPrice>>;
+  },
 ): Promise<RunStarted> {
   const log = deps.log.child({ runId: config.runId });
   let scanned;
@@ -70,6 +76,14 @@ async function scanAndMark(
   } catch (err) {
     await deps.runs.setStatus(config.runId, "failed", `listing failed: ${errorMessage(err)}`);
     throw err;
+  }
+  if (request.estimate) {
+    const estimate = estimateFromScan(config, scanned, request.prices);
+    await deps.runs.setEstimate(config.runId, {
+      prompt: estimate.promptTokens,
+      output: estimate.outputTokens,
+      costMicros: estimate.costMicros ?? 0,
+    });
   }
   const state = await deps.runs.markScanned(config.runId, scanned.images);
   if (state === "completed-run") {
@@ -116,6 +130,8 @@ export async function startRun(deps: IngestDeps, request: RunRequest): Promise<R
     out: request.out,
     createdAt: now.toISOString(),
     maxOutputTokens: request.maxOutputTokens,
+    detail: request.detail,
+    convert: request.convert,
     ...(request.budget?.maxTokens === undefined ? {} : { budgetMaxTokens: request.budget.maxTokens }),
     ...(request.budget?.maxCostUsd === undefined
       ? {}
@@ -123,7 +139,7 @@ export async function startRun(deps: IngestDeps, request: RunRequest): Promise<R
   };
   await deps.runs.create(config);
   deps.log.info("run created", { runId: config.runId, source: source.describe(), out: out.describe() });
-  return scanAndMark(deps, config, source, excluded, request);
+  return scanAndMark(deps, config, source, excluded, { ...request, estimate: true });
 }
 
 /**

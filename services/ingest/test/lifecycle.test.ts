@@ -60,6 +60,7 @@ async function startWorkers(concurrency: number): Promise<void> {
       storage,
       log: createLogger("silent"),
       maxImageBytes: 5_000_000,
+      maxSourceBytes: 50_000_000,
       prices: DEFAULT_PRICES,
       now: () => new Date(),
     },
@@ -102,6 +103,8 @@ const request = (locations: { source: string; out: string }) => ({
   task: "caption" as const,
   model: "gemini-2.5-flash",
   maxOutputTokens: 256,
+  detail: "standard" as const,
+  convert: "convert" as const,
   prices: DEFAULT_PRICES,
 });
 
@@ -117,6 +120,7 @@ describe("run lifecycle", () => {
           storage,
           log: createLogger("silent"),
           maxImageBytes: 5_000_000,
+          maxSourceBytes: 50_000_000,
           prices: DEFAULT_PRICES,
           now: () => new Date(),
         },

@@ -1,4 +1,3 @@
-import { costMicros, priceFor, UnknownPriceError, type ModelPrice } from "@tessera/config";
 import {
   ANNOTATION_SCHEMA_VERSION,
   TesseraError,
@@ -6,14 +5,14 @@ import {
   errorMessage,
   type Annotation,
   type ManifestLine,
-  type RunConfig,
 } from "@tessera/core";
 import { generate } from "@tessera/gemini";
-import { estimateRequestTokens, inspectImage } from "@tessera/imaging";
-import { enqueueFinalize, RequestTooLargeError, type JobPayload, type Reservation } from "@tessera/queue";
+import { estimateRequestTokens, prepareImage, sentSize } from "@tessera/imaging";
+import { enqueueFinalize, type JobPayload, type RunState } from "@tessera/queue";
 import { ObjectNotFoundError, ObjectTooLargeError, PreconditionFailedError } from "@tessera/storage";
 import type { WorkerDeps } from "./deps.ts";
 import { runFiles } from "./layout.ts";
+import { Hold } from "./reservations.ts";
 
 export interface Attempt {
   /** 1-based number of this attempt. */
@@ -33,14 +32,10 @@ export class RetryLater extends Error {
   }
 }
 
-async function fetchImage(
-  deps: WorkerDeps,
-  config: RunConfig,
-  payload: JobPayload<"annotate">,
-): Promise<Buffer> {
-  const source = deps.storage(config.source);
+async function fetchImage(deps: WorkerDeps, run: RunState, payload: JobPayload<"annotate">): Promise<Buffer> {
+  const source = deps.storage(run.source);
   try {
-    return await source.get(payload.key, { ifMatch: payload.etag, maxBytes: deps.maxImageBytes });
+    return await source.get(payload.key, { ifMatch: payload.etag, maxBytes: deps.maxSourceBytes });
   } catch (err) {
     if (err instanceof PreconditionFailedError) {
       throw new TesseraError("source_changed", "the object changed since the run listed it (ETag differs)", {
@@ -53,7 +48,7 @@ async function fetchImage(
       });
     }
     if (err instanceof ObjectTooLargeError) {
-      throw new TesseraError("bad_image", `image larger than ${deps.maxImageBytes} bytes, the inline limit`, {
+      throw new TesseraError("bad_image", `source object larger than ${deps.maxSourceBytes} bytes`, {
         cause: err,
       });
     }
@@ -63,8 +58,13 @@ async function fetchImage(
   }
 }
 
+function inputEstimate(run: RunState, display: { width: number; height: number }): number {
+  return estimateRequestTokens(run.model, [sentSize(display, run.detail)], run.prompt);
+}
+
 /**
- * Annotates one image: fetch, check, ask Gemini, write the annotation, record the outcome.
+ * Annotates one image: take budget and rate-limit capacity (from the header's size, before any
+ * download), fetch, orient and resize, ask Gemini, write the annotation, record the outcome.
  * Returns the final outcome, or throws RetryLater when another attempt may succeed. An image
  * whose outcome is already recorded is never sent again (a retried or duplicated job pays nothing).
  */
@@ -74,89 +74,89 @@ export async function annotateImage(
   attempt: Attempt,
 ): Promise<AnnotateOutcome> {
   if (await deps.runs.itemOutcome(payload.runId, payload.key)) return "already-recorded";
-  const config = await deps.runs.require(payload.runId);
-  if (config.cancelRequested) {
+  const run = await deps.runs.require(payload.runId);
+  const at = () => deps.now().toISOString();
+  const base = { key: payload.key, etag: payload.etag, mime: payload.mime, attempts: attempt.number };
+  if (run.cancelRequested) {
     // Cancelled: nothing more is sent; the image is accounted for as skipped.
-    await record(deps, config.runId, {
-      key: payload.key,
-      etag: payload.etag,
+    await record(deps, run.runId, {
+      ...base,
       status: "skipped",
-      mime: payload.mime,
       error: { class: "cancelled", message: "the run was cancelled before this image was sent" },
-      attempts: attempt.number,
-      at: deps.now().toISOString(),
+      at: at(),
     });
     return "skipped";
   }
   const startedAt = deps.now();
   const log = deps.log.child({ runId: payload.runId, key: payload.key, attempt: attempt.number });
-  const annotationKey = runFiles.annotation(config.runId, payload.key);
+  const annotationKey = runFiles.annotation(run.runId, payload.key);
+  let hold: Hold | undefined;
+  const budgetSkip = async (tokens: number) => {
+    await record(deps, run.runId, {
+      ...base,
+      status: "skipped",
+      error: {
+        class: "budget",
+        message: `the run's budget cannot cover this image (about ${tokens} tokens)`,
+      },
+      at: at(),
+    });
+    return "skipped" as const;
+  };
   try {
-    const earlier = await findWrittenAnnotation(deps, config, annotationKey, payload.etag);
+    const earlier = await findWrittenAnnotation(deps, run, annotationKey, payload.etag);
     if (earlier) {
       // A previous attempt wrote the annotation but died before recording it: record, don't pay again.
-      await record(deps, config.runId, doneLine(payload, earlier, annotationKey, attempt, deps.now()));
+      await record(deps, run.runId, doneLine(payload, earlier, annotationKey, attempt, deps.now()));
       return "done";
     }
-    const bytes = await fetchImage(deps, config, payload);
-    const image = await inspectImage(bytes);
-    const inputEstimate = estimateRequestTokens(config.model, [image], config.prompt);
-    const price = priceOrUndefined(deps, config.model);
-    const held = {
-      tokens: inputEstimate + config.maxOutputTokens,
-      costMicros: price ? costMicros(price, inputEstimate, config.maxOutputTokens) : 0,
-    };
-    if (!(await deps.runs.reserveBudget(config.runId, held.tokens, held.costMicros))) {
-      await record(deps, config.runId, {
-        key: payload.key,
-        etag: payload.etag,
-        status: "skipped",
-        mime: image.mime,
-        error: {
-          class: "budget",
-          message: `the run's budget cannot cover this image (about ${held.tokens} tokens)`,
-        },
-        attempts: attempt.number,
-        at: deps.now().toISOString(),
-      });
-      return "skipped";
+    if (payload.width !== undefined && payload.height !== undefined) {
+      const tokens = inputEstimate(run, { width: payload.width, height: payload.height });
+      hold = await Hold.take(deps, run, tokens);
+      if (!hold) return await budgetSkip(tokens + run.maxOutputTokens);
     }
-    let answer: Awaited<ReturnType<typeof generate>>;
-    try {
-      const reservation = await reserveCapacity(deps, config.model, inputEstimate);
-      answer = await generate(deps.gemini, {
-        model: config.model,
-        prompt: config.prompt,
-        maxOutputTokens: config.maxOutputTokens,
-        images: [{ mimeType: image.mime, data: bytes }],
-      });
-      if (reservation) await deps.limiter?.settle(reservation, answer.usage.promptTokens);
-    } catch (err) {
-      // A failed call is not billed: give the budget back.
-      await deps.runs.settleBudget(config.runId, held, { tokens: 0, costMicros: 0 });
-      throw err;
+    const bytes = await fetchImage(deps, run, payload);
+    const image = await prepareImage(bytes, { detail: run.detail, convert: run.convert });
+    if (image.bytes.length > deps.maxImageBytes) {
+      throw new TesseraError(
+        "bad_image",
+        `image of ${image.bytes.length} bytes after preparation exceeds the inline limit of ${deps.maxImageBytes}`,
+      );
     }
-    const billedOutput = answer.usage.outputTokens + answer.usage.thoughtsTokens;
-    const spent = {
-      tokens: answer.usage.promptTokens + billedOutput,
-      costMicros: price ? costMicros(price, answer.usage.promptTokens, billedOutput) : 0,
-    };
-    await deps.runs.settleBudget(config.runId, held, spent);
+    if (!hold) {
+      const tokens = estimateRequestTokens(run.model, [image], run.prompt);
+      hold = await Hold.take(deps, run, tokens);
+      if (!hold) return await budgetSkip(tokens + run.maxOutputTokens);
+    }
+    const answer = await generate(deps.gemini, {
+      model: run.model,
+      prompt: run.prompt,
+      maxOutputTokens: run.maxOutputTokens,
+      images: [{ mimeType: image.mime, data: image.bytes }],
+    });
+    const cost = await hold.settle(answer.usage);
     const annotation: Annotation = annotationSchema.parse({
       schemaVersion: ANNOTATION_SCHEMA_VERSION,
-      runId: config.runId,
-      task: config.task,
-      model: config.model,
+      runId: run.runId,
+      task: run.task,
+      model: run.model,
       modelVersion: answer.modelVersion,
       responseId: answer.responseId,
       source: {
-        uri: deps.storage(config.source).describe(payload.key),
+        uri: deps.storage(run.source).describe(payload.key),
         key: payload.key,
         etag: payload.etag,
-        mime: image.mime,
+        mime: image.source.mime,
+        width: image.source.displayWidth,
+        height: image.source.displayHeight,
+        bytes: bytes.length,
+      },
+      sent: {
         width: image.width,
         height: image.height,
-        bytes: image.bytes,
+        mime: image.mime,
+        bytes: image.bytes.length,
+        detail: run.detail,
       },
       result: { caption: answer.text.trim() },
       usage: answer.usage,
@@ -165,18 +165,14 @@ export async function annotateImage(
       startedAt: startedAt.toISOString(),
       completedAt: deps.now().toISOString(),
     } satisfies Annotation);
-    await deps.storage(config.out).put(annotationKey, JSON.stringify(annotation, null, 2) + "\n", {
+    await deps.storage(run.out).put(annotationKey, JSON.stringify(annotation, null, 2) + "\n", {
       contentType: "application/json",
     });
-    await record(
-      deps,
-      config.runId,
-      doneLine(payload, annotation, annotationKey, attempt, deps.now()),
-      spent.costMicros,
-    );
+    await record(deps, run.runId, doneLine(payload, annotation, annotationKey, attempt, deps.now()), cost);
     log.debug("annotated", { tokens: answer.usage.totalTokens });
     return "done";
   } catch (err) {
+    await hold?.release();
     const error =
       err instanceof TesseraError ? err : new TesseraError("transient", errorMessage(err), { cause: err });
     if (error.errorClass === "rate_limited" || (error.retryable && attempt.number < attempt.max)) {
@@ -186,38 +182,13 @@ export async function annotateImage(
     }
     const status = error.errorClass === "blocked" ? "blocked" : "failed";
     log.warn(`image ${status}`, { errorClass: error.errorClass, error: error.message });
-    await record(deps, config.runId, {
-      key: payload.key,
-      etag: payload.etag,
+    await record(deps, run.runId, {
+      ...base,
       status,
-      mime: payload.mime,
       error: { class: error.errorClass, message: error.message },
-      attempts: attempt.number,
-      at: deps.now().toISOString(),
+      at: at(),
     });
     return status;
-  }
-}
-
-/**
- * Takes the request's share of the fleet's rate limits before calling Gemini, so a fleet stays
- * under RPM/TPM/RPD instead of discovering them through 429s.
- */
-async function reserveCapacity(
-  deps: WorkerDeps,
-  model: string,
-  tokens: number,
-): Promise<Reservation | undefined> {
-  if (!deps.limiter) return undefined;
-  try {
-    const slot = await deps.limiter.acquire(model, tokens);
-    if (slot.ok) return slot.reservation;
-    throw new TesseraError("rate_limited", `fleet ${slot.metric.toUpperCase()} limit reached`, {
-      retryDelayMs: slot.waitMs,
-    });
-  } catch (err) {
-    if (err instanceof RequestTooLargeError) throw new TesseraError("permanent", err.message, { cause: err });
-    throw err;
   }
 }
 
@@ -243,7 +214,7 @@ function doneLine(
 
 async function findWrittenAnnotation(
   deps: WorkerDeps,
-  config: RunConfig,
+  config: RunState,
   annotationKey: string,
   etag: string,
 ): Promise<Annotation | undefined> {
@@ -268,16 +239,6 @@ export async function recordUnexpectedFailure(
     attempts,
     at: deps.now().toISOString(),
   });
-}
-
-function priceOrUndefined(deps: WorkerDeps, model: string): ModelPrice | undefined {
-  try {
-    return priceFor(deps.prices, model);
-  } catch (err) {
-    // Ingest refuses a cost budget without a price, so here an unknown price only hides the cost.
-    if (err instanceof UnknownPriceError) return undefined;
-    throw err;
-  }
 }
 
 async function record(deps: WorkerDeps, runId: string, line: ManifestLine, costMicros = 0): Promise<void> {

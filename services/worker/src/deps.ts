@@ -14,7 +14,10 @@ export interface WorkerDeps {
   log: Logger;
   /** Shared RPM/TPM/RPD for the whole fleet; absent: only Gemini's own 429s slow us down. */
   limiter?: FleetRateLimiter;
+  /** Largest image sent inline, after orientation and resizing. */
   maxImageBytes: number;
+  /** Largest source object read into memory. */
+  maxSourceBytes: number;
   /** USD per million tokens by model prefix, for budgets and the cost shown to users. */
   prices: Readonly<Record<string, ModelPrice>>;
   now: () => Date;

@@ -44,6 +44,7 @@ beforeAll(async () => {
     storage,
     log: createLogger("silent"),
     maxImageBytes: 5 * 1024 * 1024,
+    maxSourceBytes: 50 * 1024 * 1024,
     prices: DEFAULT_PRICES,
     now: () => new Date(),
   };
@@ -78,6 +79,8 @@ async function createRun(files: Record<string, Buffer>, extra: Partial<RunConfig
     out: pathToFileURL(join(dir, runId, "out")).href,
     createdAt: new Date().toISOString(),
     maxOutputTokens: 1024,
+    detail: "standard",
+    convert: "convert",
     ...extra,
   };
   await runs.create(config);
@@ -161,7 +164,7 @@ describe("annotate worker", () => {
   it("records permanent request errors at once, without retrying", async () => {
     // Declared PNG, actually a GIF: the worker's own check fails it before any call is paid.
     const gif = Buffer.from("GIF89a\x01\x00\x01\x00\x00\x00\x00;", "latin1");
-    const config = await createRun({ "anim.gif": gif, "fine.png": await scene(50, 50) });
+    const config = await createRun({ "anim.gif": gif, "fine.png": await scene(50, 50) }, { convert: "skip" });
     emulator.resetStats();
     worker = await startWorker(deps, { connection: redisEnv.redis, prefix: redisEnv.prefix, concurrency: 2 });
     await enqueueAll(config);
@@ -173,7 +176,7 @@ describe("annotate worker", () => {
       attempts: 1,
       error: {
         class: "bad_image",
-        message: "unsupported image format image/gif (Gemini takes PNG, JPEG, WEBP, HEIC, HEIF)",
+        message: "unsupported image format image/gif (policy: skip)",
       },
     });
     expect(emulator.stats.byRouteAndStatus.generateContent[200]).toBe(1);

@@ -60,6 +60,7 @@ export function registerDemo(program: Command, common: (cmd: Command) => Command
         log: ctx.log,
         limiter: new FleetRateLimiter(ctx.redis, config.env.TESSERA_PREFIX, config.rateLimits),
         maxImageBytes: config.env.TESSERA_MAX_IMAGE_BYTES,
+        maxSourceBytes: config.env.TESSERA_MAX_SOURCE_BYTES,
         prices: config.prices,
         now: () => new Date(),
       },
@@ -86,6 +87,8 @@ export function registerDemo(program: Command, common: (cmd: Command) => Command
           task: "caption",
           model: config.env.GEMINI_MODEL,
           maxOutputTokens: config.env.TESSERA_MAX_OUTPUT_TOKENS,
+          detail: "standard",
+          convert: "convert",
           prices: config.prices,
         },
       );

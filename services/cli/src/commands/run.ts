@@ -1,4 +1,4 @@
-import type { Command } from "commander";
+import { Option, type Command } from "commander";
 import { taskSchema, UsageError } from "@tessera/core";
 import { resumeRun, startRun } from "@tessera/ingest";
 import { configFrom, openContext, type CommonFlags } from "../context.ts";
@@ -16,6 +16,8 @@ interface RunFlags extends CommonFlags {
   maxTokens?: string;
   maxCost?: string;
   maxOutputTokens?: string;
+  detail: "low" | "standard" | "original";
+  convert: "convert" | "skip";
 }
 
 function positiveNumber(flag: string, text: string | undefined, integer: boolean): number | undefined {
@@ -49,6 +51,22 @@ export function registerRun(program: Command, common: (cmd: Command) => Command)
       .option(
         "--max-output-tokens <n>",
         "output cap per request (default: TESSERA_MAX_OUTPUT_TOKENS or 1024)",
+      )
+      .addOption(
+        new Option(
+          "--detail <level>",
+          "how much of each image to send: low fits 384x384 (258 tokens on 2.x), standard caps the long side at 1024 px (same tokens, fewer bytes), original as is",
+        )
+          .choices(["low", "standard", "original"])
+          .default("standard"),
+      )
+      .addOption(
+        new Option(
+          "--convert <policy>",
+          "formats Gemini does not take (GIF, BMP, TIFF, AVIF): convert to PNG/JPEG or skip",
+        )
+          .choices(["convert", "skip"])
+          .default("convert"),
       )
       .option("--wait", "show progress until the run ends, then print a summary")
       .option("--json", "print machine-readable output"),
@@ -90,6 +108,8 @@ export function registerRun(program: Command, common: (cmd: Command) => Command)
               task: task.data,
               model: config.env.GEMINI_MODEL,
               maxOutputTokens: config.env.TESSERA_MAX_OUTPUT_TOKENS,
+              detail: flags.detail,
+              convert: flags.convert,
               prices: config.prices,
               budget: {
                 ...(maxTokens === undefined ? {} : { maxTokens }),

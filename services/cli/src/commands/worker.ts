@@ -26,6 +26,7 @@ export function registerWorker(program: Command, common: (cmd: Command) => Comma
         log: ctx.log,
         limiter: new FleetRateLimiter(ctx.redis, config.env.TESSERA_PREFIX, config.rateLimits),
         maxImageBytes: config.env.TESSERA_MAX_IMAGE_BYTES,
+        maxSourceBytes: config.env.TESSERA_MAX_SOURCE_BYTES,
         prices: config.prices,
         now: () => new Date(),
       },

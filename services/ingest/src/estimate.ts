@@ -1,0 +1,53 @@
+import { costMicros, priceFor, UnknownPriceError, type ModelPrice } from "@tessera/config";
+import type { RunConfig, Task } from "@tessera/core";
+import type { ScanFigures } from "./scan.ts";
+
+/**
+ * Output tokens a task's answer typically takes, for the estimate only (budgets reserve the full
+ * maxOutputTokens). A guess from the prompts' wording: a caption is a sentence or two.
+ */
+export const TYPICAL_OUTPUT_TOKENS: Record<Task, number> = { caption: 60 };
+
+export interface Estimate {
+  images: number;
+  requests: number;
+  promptTokens: number;
+  /** Per image (image + prompt), min / median / max. */
+  perImage: { min: number; median: number; max: number } | undefined;
+  outputTokens: number;
+  /** Undefined when the model has no price. */
+  costMicros: number | undefined;
+}
+
+function median(sorted: number[]): number {
+  const mid = Math.floor(sorted.length / 2);
+  return sorted.length % 2 === 1 ? sorted[mid]! : Math.round((sorted[mid - 1]! + sorted[mid]!) / 2);
+}
+
+/** The cost of a run from what its scan saw in the headers, before anything is spent. */
+export function estimateFromScan(
+  config: Pick<RunConfig, "model" | "task" | "maxOutputTokens">,
+  scan: Pick<ScanFigures, "imageTokens" | "estimatedPromptTokens">,
+  prices: Readonly<Record<string, ModelPrice>> | undefined,
+): Estimate {
+  const sorted = [...scan.imageTokens].sort((a, b) => a - b);
+  const images = sorted.length;
+  const outputTokens = images * Math.min(TYPICAL_OUTPUT_TOKENS[config.task], config.maxOutputTokens);
+  let cost: number | undefined;
+  if (prices) {
+    try {
+      cost = costMicros(priceFor(prices, config.model), scan.estimatedPromptTokens, outputTokens);
+    } catch (err) {
+      if (!(err instanceof UnknownPriceError)) throw err;
+    }
+  }
+  return {
+    images,
+    requests: images,
+    promptTokens: scan.estimatedPromptTokens,
+    perImage:
+      images === 0 ? undefined : { min: sorted[0]!, median: median(sorted), max: sorted[images - 1]! },
+    outputTokens,
+    costMicros: cost,
+  };
+}
