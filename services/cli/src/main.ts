@@ -6,6 +6,7 @@ import { RedisUnavailableError, RunNotFoundError } from "@tessera/queue";
 import { StorageError } from "@tessera/storage";
 import { registerDemo } from "./commands/demo.ts";
 import { registerEmulator } from "./commands/emulator.ts";
+import { registerEstimate } from "./commands/estimate.ts";
 import { registerLifecycle } from "./commands/lifecycle.ts";
 import { registerRun } from "./commands/run.ts";
 import { registerStatus } from "./commands/status.ts";
@@ -41,6 +42,7 @@ registerLifecycle(program, common);
 registerWorker(program, common);
 registerEmulator(program);
 registerTokens(program);
+registerEstimate(program, common);
 registerDemo(program, common);
 
 /** Problems the user can fix: one line, no stack, exit 2. */

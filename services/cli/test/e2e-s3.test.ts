@@ -77,6 +77,17 @@ describe("tessera run, S3 to S3, through a worker process and the emulator", () 
     try {
       const source = `s3://${bucket.bucket}/data`;
       const out = `s3://${bucket.bucket}/data/_out`;
+      // What the run will cost, from headers alone; nothing is queued or sent.
+      const estimated = await tessera(["estimate", source, "--out", out, "--task", "caption", "--json"], env);
+      expect(estimated.code, estimated.stderr).toBe(0);
+      const estimate = JSON.parse(estimated.stdout) as {
+        images: number;
+        promptTokens: number;
+        promptTextTokensPerRequest: number;
+      };
+      expect(estimate.images).toBe(7);
+      expect(emulator.stats.requests).toBe(0);
+
       const result = await tessera(
         ["run", source, "--out", out, "--task", "caption", "--wait", "--json"],
         env,
@@ -140,6 +151,12 @@ describe("tessera run, S3 to S3, through a worker process and the emulator", () 
         promptTokens += annotation.usage.promptTokens;
       }
       expect(run.tokens_prompt).toBe(promptTokens);
+      // The estimate is exact under the emulator's documented tile rule: it differs from what was
+      // billed by exactly the torn JPEG, whose header was fine and whose body was not.
+      expect(run.estimate_tokens_prompt).toBe(estimate.promptTokens);
+      const torn =
+        imageTokens({ width: 400, height: 300 }, MODEL).tokens + estimate.promptTextTokensPerRequest;
+      expect(estimate.promptTokens - promptTokens).toBe(torn);
 
       const runJson = JSON.parse((await output.get("run.json")).toString("utf8")) as Record<string, unknown>;
       expect(runJson).toMatchObject({

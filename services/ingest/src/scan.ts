@@ -49,15 +49,49 @@ function countsAsImage(line: ManifestLine): boolean {
 }
 
 /**
+ * Where a scan's decisions go: a run records and enqueues them in Redis; `tessera estimate`
+ * only counts them.
+ */
+export interface ScanSink {
+  /** An outcome recorded earlier (a resumed run), which the scan then leaves alone. */
+  earlierOutcome(key: string): Promise<ManifestLine | undefined>;
+  record(line: ManifestLine): Promise<void>;
+  enqueue(items: EnqueueItem<"annotate">[]): Promise<void>;
+  /** Asked every thousand objects; true stops the listing. */
+  cancelled(): Promise<boolean>;
+}
+
+/** The sink of a real run: outcomes and jobs in Redis. */
+export function runSink(deps: IngestDeps, runId: string): ScanSink {
+  return {
+    earlierOutcome: (key) => deps.runs.itemOutcome(runId, key),
+    record: async (line) => {
+      await deps.runs.recordItem(runId, line);
+    },
+    enqueue: (items) => deps.producer.addBulk("annotate", items),
+    cancelled: async () => (await deps.runs.get(runId))?.cancelRequested === true,
+  };
+}
+
+/** A sink that changes nothing: for estimates. */
+export const dryRunSink: ScanSink = {
+  earlierOutcome: () => Promise.resolve(undefined),
+  record: () => Promise.resolve(),
+  enqueue: () => Promise.resolve(),
+  cancelled: () => Promise.resolve(false),
+};
+
+/**
  * Lists the source and gives every object an outcome or a job: images are enqueued, anything
  * else is recorded as skipped, unreadable or empty images as failed. Objects that already have an
  * outcome (a resumed run) are counted but not touched, so scanning twice enqueues nothing twice.
- * Returns the number of images, which is final for the run.
+ * Returns the number of images, which is final for the run, and the figures of the estimate.
  */
 export async function scanSource(
-  deps: IngestDeps,
-  config: RunConfig,
+  sink: ScanSink,
+  config: Pick<RunConfig, "runId" | "model" | "prompt" | "detail" | "convert">,
   source: Storage,
+  now: () => Date,
   options: ScanOptions = {},
 ): Promise<ScanFigures & { cancelled: boolean }> {
   const limit = pLimit(options.probeConcurrency ?? 16);
@@ -78,21 +112,19 @@ export async function scanSource(
   const flush = async () => {
     const items = batch;
     batch = [];
-    await deps.producer.addBulk("annotate", items);
+    if (items.length > 0) await sink.enqueue(items);
   };
 
-  const record = async (line: ManifestLine) => {
-    await deps.runs.recordItem(config.runId, line);
-  };
+  const record = (line: ManifestLine) => sink.record(line);
 
   const handle = async (object: ObjectInfo) => {
-    const earlier = await deps.runs.itemOutcome(config.runId, object.key);
+    const earlier = await sink.earlierOutcome(object.key);
     if (earlier) {
       if (countsAsImage(earlier)) progress.images++;
       else progress.skipped++;
       return;
     }
-    const at = deps.now().toISOString();
+    const at = now().toISOString();
     let classified: Awaited<ReturnType<typeof classifyObject>>;
     try {
       classified = await classifyObject(source, object);
@@ -168,7 +200,7 @@ export async function scanSource(
         await Promise.all(pending);
         pending = [];
         options.onProgress?.({ listed: progress.listed, images: progress.images, skipped: progress.skipped });
-        if ((await deps.runs.get(config.runId))?.cancelRequested) {
+        if (await sink.cancelled()) {
           cancelled = true;
           break;
         }

@@ -11,7 +11,7 @@ import { enqueueFinalize } from "@tessera/queue";
 import { isUnder, type Storage } from "@tessera/storage";
 import type { IngestDeps } from "./deps.ts";
 import { estimateFromScan } from "./estimate.ts";
-import { scanSource, type ScanProgress } from "./scan.ts";
+import { runSink, scanSource, type ScanProgress } from "./scan.ts";
 
 export interface RunRequest {
   source: string;
@@ -68,7 +68,7 @@ async function scanAndMark(
   const log = deps.log.child({ runId: config.runId });
   let scanned;
   try {
-    scanned = await scanSource(deps, config, source, {
+    scanned = await scanSource(runSink(deps, config.runId), config, source, deps.now, {
       ...(excludedPrefix === undefined ? {} : { excludedPrefix }),
       ...(request.probeConcurrency === undefined ? {} : { probeConcurrency: request.probeConcurrency }),
       ...(request.onProgress === undefined ? {} : { onProgress: request.onProgress }),

@@ -1,0 +1,37 @@
+import { describe, expect, it } from "vitest";
+import { DEFAULT_PRICES } from "@tessera/config";
+import { estimateFromScan } from "./estimate.ts";
+
+describe("estimateFromScan", () => {
+  const config = { model: "gemini-2.5-flash", task: "caption" as const, maxOutputTokens: 1024 };
+
+  it("sums input tokens, spreads them per image and prices input and output apart", () => {
+    const estimate = estimateFromScan(
+      config,
+      { imageTokens: [300, 1_100, 284, 1_600], estimatedPromptTokens: 3_284 },
+      DEFAULT_PRICES,
+    );
+    expect(estimate).toMatchObject({
+      images: 4,
+      requests: 4,
+      promptTokens: 3_284,
+      perImage: { min: 284, median: 700, max: 1_600 },
+      outputTokens: 240,
+    });
+    // 3,284 x $0.30/M + 240 x $2.50/M
+    expect(estimate.costMicros).toBe(Math.ceil(3_284 * 0.3 + 240 * 2.5));
+  });
+
+  it("leaves the cost unknown for a model without a price, and handles an empty source", () => {
+    expect(
+      estimateFromScan(
+        { ...config, model: "mystery" },
+        { imageTokens: [258], estimatedPromptTokens: 258 },
+        DEFAULT_PRICES,
+      ).costMicros,
+    ).toBeUndefined();
+    expect(
+      estimateFromScan(config, { imageTokens: [], estimatedPromptTokens: 0 }, DEFAULT_PRICES),
+    ).toMatchObject({ images: 0, perImage: undefined, costMicros: 0 });
+  });
+});
