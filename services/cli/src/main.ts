@@ -1,17 +1,22 @@
 #!/usr/bin/env node
 import { Command, CommanderError, Option } from "commander";
-import { ConfigError } from "@tessera/config";
-import { TesseraError, UsageError } from "@tessera/core";
-import { RedisUnavailableError, RunNotFoundError } from "@tessera/queue";
-import { StorageError } from "@tessera/storage";
-import { registerDemo } from "./commands/demo.ts";
-import { registerEmulator } from "./commands/emulator.ts";
-import { registerEstimate } from "./commands/estimate.ts";
-import { registerLifecycle } from "./commands/lifecycle.ts";
-import { registerRun } from "./commands/run.ts";
-import { registerStatus } from "./commands/status.ts";
-import { registerTokens } from "./commands/tokens.ts";
-import { registerWorker } from "./commands/worker.ts";
+
+type Register = (program: Command, common: (cmd: Command) => Command) => void;
+
+// Each command's module is loaded only when that command runs (or for --help), so a light
+// command like `tessera emulator` or `tessera tokens` does not pay for loading BullMQ, the AWS
+// SDK and the Gemini SDK.
+const COMMANDS: Record<string, () => Promise<Register>> = {
+  run: async () => (await import("./commands/run.ts")).registerRun,
+  status: async () => (await import("./commands/status.ts")).registerStatus,
+  cancel: async () => (await import("./commands/lifecycle.ts")).registerLifecycle,
+  retry: async () => (await import("./commands/lifecycle.ts")).registerLifecycle,
+  worker: async () => (await import("./commands/worker.ts")).registerWorker,
+  emulator: async () => (await import("./commands/emulator.ts")).registerEmulator,
+  tokens: async () => (await import("./commands/tokens.ts")).registerTokens,
+  estimate: async () => (await import("./commands/estimate.ts")).registerEstimate,
+  demo: async () => (await import("./commands/demo.ts")).registerDemo,
+};
 
 /** Options every Redis-backed command takes; each overrides its environment variable. */
 function common(cmd: Command): Command {
@@ -36,17 +41,32 @@ const program = new Command()
   .showHelpAfterError("(run with --help for usage)")
   .exitOverride();
 
-registerRun(program, common);
-registerStatus(program, common);
-registerLifecycle(program, common);
-registerWorker(program, common);
-registerEmulator(program);
-registerTokens(program);
-registerEstimate(program, common);
-registerDemo(program, common);
+const requested = process.argv[2];
+const loaders =
+  requested !== undefined && requested in COMMANDS
+    ? [COMMANDS[requested]!]
+    : [...new Set(Object.values(COMMANDS))];
+const registered = new Set<Register>();
+for (const load of loaders) {
+  const register = await load();
+  // cancel and retry share a module: register it once.
+  if (!registered.has(register)) register(program, common);
+  registered.add(register);
+}
 
-/** Problems the user can fix: one line, no stack, exit 2. */
-function isUserError(err: unknown): boolean {
+/** Problems the user can fix: one line, no stack, exit 2. Loaded on the error path only. */
+async function isUserError(err: unknown): Promise<boolean> {
+  const [
+    { ConfigError },
+    { TesseraError, UsageError },
+    { RedisUnavailableError, RunNotFoundError },
+    { StorageError },
+  ] = await Promise.all([
+    import("@tessera/config"),
+    import("@tessera/core"),
+    import("@tessera/queue"),
+    import("@tessera/storage"),
+  ]);
   return (
     err instanceof UsageError ||
     err instanceof ConfigError ||
@@ -63,7 +83,7 @@ try {
   if (err instanceof CommanderError) {
     // Commander already printed the message (it names the flag); help and version exit 0.
     process.exitCode = err.exitCode === 0 ? 0 : 2;
-  } else if (isUserError(err)) {
+  } else if (await isUserError(err)) {
     console.error(`tessera: ${(err as Error).message}`);
     process.exitCode = 2;
   } else {

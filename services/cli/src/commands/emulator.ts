@@ -9,7 +9,7 @@ import {
 } from "@tessera/gemini-emulator";
 import { UsageError } from "@tessera/core";
 
-export function registerEmulator(program: Command): void {
+export function registerEmulator(program: Command, _common?: (cmd: Command) => Command): void {
   const command = program
     .command("emulator")
     .description(

@@ -25,7 +25,7 @@ export function parseSize(text: string): { width: number; height: number } {
   return { width, height };
 }
 
-export function registerTokens(program: Command): void {
+export function registerTokens(program: Command, _common?: (cmd: Command) => Command): void {
   program
     .command("tokens")
     .description("image tokens Gemini charges for an image of this size, and its tile grid")
