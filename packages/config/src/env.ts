@@ -37,6 +37,12 @@ export const envSchema = z.object({
     .max(256)
     .default(4)
     .describe("Images a worker process annotates at once; Gemini latency, not CPU, is the limit"),
+  TESSERA_JOB_LOCK_MS: positiveInt
+    .min(1_000)
+    .default(60_000)
+    .describe(
+      "A job whose worker stops renewing its lock this long (crash, SIGKILL) is handed to another worker",
+    ),
   TESSERA_ATTEMPTS: positiveInt.max(50).default(5).describe("Attempts per image for transient failures"),
   TESSERA_MAX_SOURCE_BYTES: positiveInt
     .default(256 * 1024 * 1024)

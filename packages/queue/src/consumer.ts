@@ -19,7 +19,7 @@ export interface ConsumerOptions {
   queue: QueueName;
   handlers: Partial<Handlers>;
   concurrency: number;
-  /** Longer than the slowest Gemini call we allow, so a busy job is not declared stalled. */
+  /** How long a crashed worker's job stays locked before it is retried elsewhere. */
   lockDurationMs?: number;
 }
 
@@ -62,7 +62,10 @@ export function createConsumer(options: ConsumerOptions): Worker {
       connection: options.connection,
       prefix: bullPrefix(options.prefix),
       concurrency: options.concurrency,
-      lockDuration: options.lockDurationMs ?? 180_000,
+      // Locks are renewed every half-period while a job runs, so this bounds how long a crashed
+      // worker's jobs wait before another worker takes them, not how long a call may take.
+      lockDuration: options.lockDurationMs ?? 60_000,
+      stalledInterval: options.lockDurationMs ?? 60_000,
       autorun: false,
     },
   );

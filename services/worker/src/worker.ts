@@ -11,6 +11,8 @@ export interface WorkerOptions {
   concurrency: number;
   /** How long shutdown waits for in-flight Gemini calls before abandoning them to be retried. */
   shutdownTimeoutMs?: number;
+  /** See TESSERA_JOB_LOCK_MS. */
+  lockDurationMs?: number;
 }
 
 export interface RunningWorker {
@@ -38,6 +40,7 @@ export async function startWorker(deps: WorkerDeps, options: WorkerOptions): Pro
     prefix: options.prefix,
     queue: "annotate",
     concurrency: options.concurrency,
+    ...(options.lockDurationMs === undefined ? {} : { lockDurationMs: options.lockDurationMs }),
     handlers: {
       annotate: async (payload, job) => {
         const attempt = attemptOf(job);
@@ -64,6 +67,7 @@ export async function startWorker(deps: WorkerDeps, options: WorkerOptions): Pro
     prefix: options.prefix,
     queue: "runs",
     concurrency: 1,
+    ...(options.lockDurationMs === undefined ? {} : { lockDurationMs: options.lockDurationMs }),
     handlers: {
       "finalize-run": async (payload) => {
         await finalizeRun(deps, payload.runId);

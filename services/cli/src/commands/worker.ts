@@ -34,6 +34,7 @@ export function registerWorker(program: Command, common: (cmd: Command) => Comma
         connection: ctx.redis,
         prefix: config.env.TESSERA_PREFIX,
         concurrency: config.env.TESSERA_CONCURRENCY,
+        lockDurationMs: config.env.TESSERA_JOB_LOCK_MS,
       },
     );
     ctx.log.info("worker started", {
