@@ -16,11 +16,23 @@ export default defineConfig({
         test: {
           name: "integration",
           include: ["packages/*/test/**/*.test.ts", "services/*/test/**/*.test.ts"],
+          exclude: ["**/node_modules/**", "**/test/chaos/**"],
           testTimeout: 60_000,
           hookTimeout: 60_000,
           // Each file gets its own queue prefix, but the machine has 2 cores: keep it calm.
           fileParallelism: true,
           maxWorkers: 2,
+        },
+      },
+      {
+        // Kills workers, Redis and the S3 gateway: run alone (`pnpm test:chaos`), never beside
+        // the other integration tests that share the S3 server.
+        test: {
+          name: "chaos",
+          include: ["services/*/test/chaos/**/*.test.ts"],
+          testTimeout: 300_000,
+          hookTimeout: 120_000,
+          fileParallelism: false,
         },
       },
     ],

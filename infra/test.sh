@@ -43,3 +43,5 @@ else
 fi
 say "tests"
 pnpm test
+say "chaos: SIGKILLed workers, a Redis crash and an S3 restart mid-run"
+pnpm test:chaos

@@ -161,7 +161,12 @@ export async function annotateImage(
       result: { caption: answer.text.trim() },
       usage: answer.usage,
       finishReason: answer.finishReason,
-      warnings: image.warnings,
+      warnings: [
+        ...image.warnings,
+        ...(answer.finishReason === "MAX_TOKENS"
+          ? [`answer cut at maxOutputTokens (${run.maxOutputTokens})`]
+          : []),
+      ],
       startedAt: startedAt.toISOString(),
       completedAt: deps.now().toISOString(),
     } satisfies Annotation);
