@@ -1,6 +1,12 @@
 import { ApiError } from "@google/genai";
 import { describe, expect, it } from "vitest";
-import { classifyGeminiError, parseRetryDelay } from "./errors.ts";
+import {
+  FileUnavailableError,
+  classifyGeminiError,
+  isFileUnavailable,
+  isStorageQuotaError,
+  parseRetryDelay,
+} from "./errors.ts";
 
 function apiError(status: number, body: unknown): ApiError {
   return new ApiError({ status, message: JSON.stringify(body) });
@@ -48,6 +54,76 @@ describe("classifyGeminiError", () => {
     expect(
       classifyGeminiError(new ApiError({ status: 502, message: "<html>bad gateway</html>" })).message,
     ).toBe("Gemini 502: <html>bad gateway</html>");
+  });
+});
+
+describe("file errors", () => {
+  it("marks a file that is gone or not ACTIVE, naming it, and leaves other 403s and 400s alone", () => {
+    const gone = classifyGeminiError(
+      apiError(403, {
+        error: {
+          code: 403,
+          status: "PERMISSION_DENIED",
+          message: "You do not have permission to access the File abc123 or it may not exist.",
+        },
+      }),
+    );
+    expect(gone).toBeInstanceOf(FileUnavailableError);
+    expect(gone).toMatchObject({ errorClass: "transient", reason: "gone", fileName: "files/abc123" });
+    const inactive = classifyGeminiError(
+      apiError(400, {
+        error: {
+          code: 400,
+          status: "FAILED_PRECONDITION",
+          message: "The File files/x-9 is not in an ACTIVE state and usage is not allowed.",
+        },
+      }),
+    );
+    expect(isFileUnavailable(inactive)).toBe(true);
+    expect(inactive).toMatchObject({ reason: "not_active", fileName: "files/x-9" });
+
+    const key = classifyGeminiError(
+      apiError(403, {
+        error: {
+          code: 403,
+          status: "PERMISSION_DENIED",
+          message: "Method doesn't allow unregistered callers",
+        },
+      }),
+    );
+    const invalid = classifyGeminiError(
+      apiError(400, {
+        error: { code: 400, status: "INVALID_ARGUMENT", message: "Unsupported MIME type: image/gif" },
+      }),
+    );
+    for (const err of [key, invalid]) {
+      expect(isFileUnavailable(err)).toBe(false);
+      expect(err.errorClass).toBe("permanent");
+    }
+  });
+
+  it("tells the storage quota's 429 from a rate limit", () => {
+    const quotaFailure = {
+      "@type": "type.googleapis.com/google.rpc.QuotaFailure",
+      violations: [
+        {
+          quotaMetric: "generativelanguage.googleapis.com/file_storage_bytes",
+          quotaId: "FileStorageBytesPerProject",
+          quotaValue: "21474836480",
+        },
+      ],
+    };
+    const retry = (delay: string) => ({
+      "@type": "type.googleapis.com/google.rpc.RetryInfo",
+      retryDelay: delay,
+    });
+    const quota = (details: unknown[]) =>
+      apiError(429, { error: { code: 429, status: "RESOURCE_EXHAUSTED", message: "quota", details } });
+    expect(isStorageQuotaError(quota([quotaFailure, retry("9223372036854775807s")]))).toBe(true);
+    expect(isStorageQuotaError(quota([quotaFailure]))).toBe(true);
+    expect(isStorageQuotaError(quota([retry("9223372036854775807s")]))).toBe(true);
+    expect(isStorageQuotaError(quota([retry("19s")]))).toBe(false);
+    expect(isStorageQuotaError(apiError(503, { error: { code: 503 } }))).toBe(false);
   });
 });
 

@@ -1,7 +1,7 @@
-import type { GenerateContentResponse } from "@google/genai";
+import type { GenerateContentParameters, GenerateContentResponse, GoogleGenAI } from "@google/genai";
 import { describe, expect, it } from "vitest";
 import { TesseraError } from "@tessera/core";
-import { answerFrom, usageFrom } from "./generate.ts";
+import { answerFrom, generate, usageFrom } from "./generate.ts";
 
 const r = (value: unknown) => value as GenerateContentResponse;
 
@@ -63,5 +63,40 @@ describe("usageFrom", () => {
       thoughtsTokens: 0,
       totalTokens: 0,
     });
+  });
+});
+
+describe("generate", () => {
+  it("sends bytes inline and ready parts as they are, in order, before the prompt", async () => {
+    const sent: GenerateContentParameters[] = [];
+    const client = {
+      models: {
+        generateContent: (params: GenerateContentParameters) => {
+          sent.push(params);
+          return Promise.resolve(
+            r({ candidates: [{ content: { parts: [{ text: "ok" }] }, finishReason: "STOP" }] }),
+          );
+        },
+      },
+    } as unknown as GoogleGenAI;
+    const file = { fileData: { fileUri: "files/abc", mimeType: "image/jpeg" } };
+    const url = { fileData: { fileUri: "https://example.com/a.webp?sig=1", mimeType: "image/webp" } };
+    const result = await generate(client, {
+      model: "gemini-2.5-flash",
+      prompt: "Describe.",
+      images: [file, { mimeType: "image/png", data: Buffer.from("png") }, url],
+    });
+    expect(result.text).toBe("ok");
+    expect(sent[0]?.contents).toEqual([
+      {
+        role: "user",
+        parts: [
+          file,
+          { inlineData: { mimeType: "image/png", data: Buffer.from("png").toString("base64") } },
+          url,
+          { text: "Describe." },
+        ],
+      },
+    ]);
   });
 });

@@ -1,7 +1,9 @@
 import { MediaModality, type GenerateContentResponse, type GoogleGenAI } from "@google/genai";
 import { TesseraError, type Usage } from "@tessera/core";
 import { classifyGeminiError } from "./errors.ts";
+import { inlinePart, type ImageRequestPart } from "./transport.ts";
 
+/** Image bytes, sent inline. */
 export interface ImagePart {
   mimeType: string;
   data: Buffer;
@@ -9,7 +11,8 @@ export interface ImagePart {
 
 export interface GenerateRequest {
   model: string;
-  images: ImagePart[];
+  /** Bytes to send inline, or parts already built for their transport (see imagePart). */
+  images: (ImagePart | ImageRequestPart)[];
   prompt: string;
   maxOutputTokens?: number;
   signal?: AbortSignal;
@@ -73,8 +76,8 @@ export function answerFrom(response: GenerateContentResponse): {
 }
 
 /**
- * One generateContent call with the images inline, each before the text prompt as the guide
- * advises.
+ * One generateContent call with the images (inline, uploaded or by URL), each before the text
+ * prompt as the guide advises.
  */
 export async function generate(client: GoogleGenAI, request: GenerateRequest): Promise<GenerateResult> {
   let response: GenerateContentResponse;
@@ -85,9 +88,7 @@ export async function generate(client: GoogleGenAI, request: GenerateRequest): P
         {
           role: "user",
           parts: [
-            ...request.images.map((img) => ({
-              inlineData: { mimeType: img.mimeType, data: img.data.toString("base64") },
-            })),
+            ...request.images.map((img) => ("data" in img ? inlinePart(img.data, img.mimeType) : img)),
             { text: request.prompt },
           ],
         },

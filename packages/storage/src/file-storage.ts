@@ -16,6 +16,7 @@ import { assertKey, assertListPrefix, compareKeys } from "./keys.ts";
 import type { FileLocation } from "./location.ts";
 import { formatLocation } from "./location.ts";
 import { assertPutOptions, assertRange, unquoteEtag } from "./options.ts";
+import { assertPresignExpiry } from "./presign.ts";
 import type {
   CheckAccessOptions,
   GetOptions,
@@ -272,6 +273,16 @@ export class FileStorage implements Storage {
       if (code === "ENOENT" || code === "ENOTDIR" || code === "EISDIR") return;
       throw fsError(error, this.describe(key), "deleting");
     }
+  }
+
+  /** Gemini (or any other remote reader) cannot fetch a local path: callers send the bytes instead. */
+  presignGet(key: string, expiresInSeconds: number): Promise<undefined> {
+    // Checked as on S3, so a bad key or expiry fails the same way whatever the storage.
+    return Promise.resolve().then(() => {
+      this.resolve(key);
+      assertPresignExpiry(expiresInSeconds);
+      return undefined;
+    });
   }
 
   async checkAccess(opts: CheckAccessOptions = {}): Promise<void> {

@@ -15,6 +15,7 @@ export { openStorage } from "./open-storage.ts";
 export { FileStorage } from "./file-storage.ts";
 export { S3Storage } from "./s3-storage.ts";
 export { s3Client, closeS3Clients } from "./s3-client.ts";
+export { MAX_PRESIGN_SECONDS, redactSignedUrl } from "./presign.ts";
 export {
   StorageError,
   StorageUriError,

@@ -14,6 +14,7 @@ import { assertKey, assertListPrefix } from "./keys.ts";
 import type { S3Location } from "./location.ts";
 import { formatLocation } from "./location.ts";
 import { assertPutOptions, assertRange, unquoteEtag } from "./options.ts";
+import { assertPresignExpiry, presignObjectGet } from "./presign.ts";
 import type { S3ErrorContext } from "./s3-errors.ts";
 import { mapS3Error, s3Failure } from "./s3-errors.ts";
 import type {
@@ -199,6 +200,15 @@ export class S3Storage implements Storage {
   async delete(key: string): Promise<void> {
     const command = new DeleteObjectCommand({ Bucket: this.location.bucket, Key: this.#objectKey(key) });
     await this.#call("deleting", this.describe(key), () => this.#client.send(command));
+  }
+
+  async presignGet(key: string, expiresInSeconds: number): Promise<string> {
+    const objectKey = this.#objectKey(key);
+    assertPresignExpiry(expiresInSeconds);
+    // Signing is local (no request), so only missing credentials can fail it.
+    return this.#call("signing a URL", this.describe(key), () =>
+      presignObjectGet(this.#client, this.location.bucket, objectKey, expiresInSeconds),
+    );
   }
 
   async checkAccess(opts: CheckAccessOptions = {}): Promise<void> {

@@ -66,6 +66,12 @@ export interface Storage {
   putStream(key: string, body: AsyncIterable<Uint8Array>, opts: PutStreamOptions): Promise<{ etag: string }>;
   /** Deleting a missing key is not an error, as on S3. */
   delete(key: string): Promise<void>;
+  /**
+   * A URL anyone can GET the object from until it expires (at most 7 days), or undefined when the
+   * storage has no such URL (file://: nothing outside this machine can fetch it). The query string
+   * is a credential: never log it.
+   */
+  presignGet(key: string, expiresInSeconds: number): Promise<string | undefined>;
   /** Throws LocationNotFoundError or AccessDeniedError with a message fit for a user. */
   checkAccess(opts?: CheckAccessOptions): Promise<void>;
 }
