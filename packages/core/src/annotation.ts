@@ -39,6 +39,7 @@ export const annotationSchema = z
         mime: z.string(),
         bytes: z.number().int().nonnegative(),
         detail: z.enum(["low", "standard", "original"]),
+        transport: z.enum(["inline", "files", "url"]),
       })
       .describe("The image Gemini saw: EXIF orientation applied, resized per the run's detail policy"),
     result: captionResultSchema,

@@ -31,6 +31,13 @@ export const runConfigSchema = z.object({
   detail: z.enum(["low", "standard", "original"]).default("standard"),
   /** Formats Gemini does not take (GIF, BMP, TIFF, AVIF): converted to PNG/JPEG, or skipped. */
   convert: z.enum(["convert", "skip"]).default("convert"),
+  /** How images reach Gemini: inline, uploaded (Files API), a pre-signed URL, or chosen per image. */
+  transport: z.enum(["auto", "inline", "files", "url"]).default("auto"),
+  /** Keep the run's Files API uploads after it ends (they expire after 48 h anyway). */
+  keepFiles: z
+    .union([z.boolean(), z.enum(["true", "false"])])
+    .transform((v) => v === true || v === "true")
+    .default(false),
   /** Output cap per request: bounds the cost of one image, which is what makes budgets hold. */
   maxOutputTokens: z.coerce.number().int().positive(),
   /** Budget over input + output tokens of the whole run. */

@@ -26,6 +26,8 @@ function config(runId: string): RunConfig {
     maxOutputTokens: 1024,
     detail: "standard",
     convert: "convert",
+    transport: "auto",
+    keepFiles: false,
   };
 }
 

@@ -25,6 +25,8 @@ const base: RunState = {
   maxOutputTokens: 1024,
   detail: "standard",
   convert: "convert",
+  transport: "auto",
+  keepFiles: false,
   budget_skipped: 0,
   cancelled: 0,
   cancelRequested: false,

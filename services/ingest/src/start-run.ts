@@ -23,6 +23,8 @@ export interface RunRequest {
   maxOutputTokens: number;
   detail: "low" | "standard" | "original";
   convert: "convert" | "skip";
+  transport?: "auto" | "inline" | "files" | "url";
+  keepFiles?: boolean;
   budget?: { maxTokens?: number; maxCostUsd?: number };
   /** Needed to check a cost budget can be priced before anything is spent. */
   prices: Readonly<Record<string, ModelPrice>>;
@@ -132,6 +134,8 @@ export async function startRun(deps: IngestDeps, request: RunRequest): Promise<R
     maxOutputTokens: request.maxOutputTokens,
     detail: request.detail,
     convert: request.convert,
+    transport: request.transport ?? "auto",
+    keepFiles: request.keepFiles ?? false,
     ...(request.budget?.maxTokens === undefined ? {} : { budgetMaxTokens: request.budget.maxTokens }),
     ...(request.budget?.maxCostUsd === undefined
       ? {}

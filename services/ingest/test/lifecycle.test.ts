@@ -105,6 +105,8 @@ const request = (locations: { source: string; out: string }) => ({
   maxOutputTokens: 256,
   detail: "standard" as const,
   convert: "convert" as const,
+  transport: "auto" as const,
+  keepFiles: false,
   prices: DEFAULT_PRICES,
 });
 

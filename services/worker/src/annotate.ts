@@ -6,13 +6,13 @@ import {
   type Annotation,
   type ManifestLine,
 } from "@tessera/core";
-import { generate } from "@tessera/gemini";
 import { estimateRequestTokens, prepareImage, sentSize } from "@tessera/imaging";
 import { enqueueFinalize, type JobPayload, type RunState } from "@tessera/queue";
 import { ObjectNotFoundError, ObjectTooLargeError, PreconditionFailedError } from "@tessera/storage";
 import type { WorkerDeps } from "./deps.ts";
 import { runFiles } from "./layout.ts";
 import { Hold } from "./reservations.ts";
+import { sendImage } from "./send.ts";
 
 export interface Attempt {
   /** 1-based number of this attempt. */
@@ -117,23 +117,12 @@ export async function annotateImage(
     }
     const bytes = await fetchImage(deps, run, payload);
     const image = await prepareImage(bytes, { detail: run.detail, convert: run.convert });
-    if (image.bytes.length > deps.maxImageBytes) {
-      throw new TesseraError(
-        "bad_image",
-        `image of ${image.bytes.length} bytes after preparation exceeds the inline limit of ${deps.maxImageBytes}`,
-      );
-    }
     if (!hold) {
       const tokens = estimateRequestTokens(run.model, [image], run.prompt);
       hold = await Hold.take(deps, run, tokens);
       if (!hold) return await budgetSkip(tokens + run.maxOutputTokens);
     }
-    const answer = await generate(deps.gemini, {
-      model: run.model,
-      prompt: run.prompt,
-      maxOutputTokens: run.maxOutputTokens,
-      images: [{ mimeType: image.mime, data: image.bytes }],
-    });
+    const { answer, transport, warnings: sendWarnings } = await sendImage(deps, run, payload.key, image);
     const cost = await hold.settle(answer.usage);
     const annotation: Annotation = annotationSchema.parse({
       schemaVersion: ANNOTATION_SCHEMA_VERSION,
@@ -157,12 +146,14 @@ export async function annotateImage(
         mime: image.mime,
         bytes: image.bytes.length,
         detail: run.detail,
+        transport,
       },
       result: { caption: answer.text.trim() },
       usage: answer.usage,
       finishReason: answer.finishReason,
       warnings: [
         ...image.warnings,
+        ...sendWarnings,
         ...(answer.finishReason === "MAX_TOKENS"
           ? [`answer cut at maxOutputTokens (${run.maxOutputTokens})`]
           : []),

@@ -1,6 +1,7 @@
 import type { GoogleGenAI } from "@google/genai";
 import type { ModelPrice } from "@tessera/config";
 import type { Logger } from "@tessera/core";
+import type { FilesCache } from "@tessera/gemini";
 import type { FleetRateLimiter, Producer, RunStore } from "@tessera/queue";
 import type { Storage } from "@tessera/storage";
 
@@ -14,7 +15,9 @@ export interface WorkerDeps {
   log: Logger;
   /** Shared RPM/TPM/RPD for the whole fleet; absent: only Gemini's own 429s slow us down. */
   limiter?: FleetRateLimiter;
-  /** Largest image sent inline, after orientation and resizing. */
+  /** Uploads for the Files API transport, shared by every worker; absent: inline only. */
+  files?: FilesCache;
+  /** Largest inline request, base64 included: larger images go through the Files API. */
   maxImageBytes: number;
   /** Largest source object read into memory. */
   maxSourceBytes: number;

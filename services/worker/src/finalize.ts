@@ -72,6 +72,14 @@ export async function finalizeRun(deps: WorkerDeps, runId: string): Promise<void
   await out.put(runFiles.runJson(runId), JSON.stringify(runSummary(final), null, 2) + "\n", {
     contentType: "application/json",
   });
+  // Uploads nobody else needs are deleted with the run (they would expire in 48 h anyway).
+  if (deps.files) {
+    try {
+      await deps.files.releaseRun(runId, { keep: run.keepFiles });
+    } catch (err) {
+      deps.log.warn("could not delete the run's uploaded files", { runId, error: String(err) });
+    }
+  }
   await deps.runs.setStatus(
     runId,
     status,

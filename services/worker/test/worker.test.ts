@@ -6,7 +6,7 @@ import { Queue } from "bullmq";
 import { afterAll, afterEach, beforeAll, describe, expect, it } from "vitest";
 import { DEFAULT_PRICES } from "@tessera/config";
 import { createLogger, type ManifestLine, type RunConfig } from "@tessera/core";
-import { createGeminiClient } from "@tessera/gemini";
+import { createGeminiClient, FilesCache } from "@tessera/gemini";
 import { startEmulator, type Emulator } from "@tessera/gemini-emulator";
 import { bullPrefix, enqueueFinalize, Producer, RunStore, type RunState } from "@tessera/queue";
 import { openStorage, type Storage } from "@tessera/storage";
@@ -81,6 +81,8 @@ async function createRun(files: Record<string, Buffer>, extra: Partial<RunConfig
     maxOutputTokens: 1024,
     detail: "standard",
     convert: "convert",
+    transport: "auto",
+    keepFiles: false,
     ...extra,
   };
   await runs.create(config);
@@ -241,6 +243,47 @@ describe("annotate worker", () => {
     };
     expect(summary.status).toBe("budget_exhausted");
     expect(summary.costUsd).toBeGreaterThan(0);
+  });
+
+  it("sends through the Files API once per content and deletes the uploads when the run ends", async () => {
+    const same = await scene(300, 200);
+    const config = await createRun(
+      { "a.png": same, "copy-of-a.png": same, "b.png": await scene(320, 200) },
+      { transport: "files" },
+    );
+    emulator.resetStats();
+    const files = new FilesCache({ redis: redisEnv.redis, prefix: redisEnv.prefix, client: deps.gemini });
+    worker = await startWorker(
+      { ...deps, files },
+      { connection: redisEnv.redis, prefix: redisEnv.prefix, concurrency: 1 },
+    );
+    await enqueueAll(config);
+    const run = await untilFinished(config.runId);
+    expect(run).toMatchObject({ status: "completed", done: 3 });
+    const annotation = JSON.parse(
+      (await storage(config.out).get(runFiles.annotation(config.runId, "copy-of-a.png"))).toString("utf8"),
+    ) as { sent: { transport: string } };
+    expect(annotation.sent.transport).toBe("files");
+    // Two distinct images: two uploads, three calls; nothing left stored after the run.
+    expect(emulator.stats.byRoute.generateContent).toBe(3);
+    // A resumable upload is a start request plus one chunk for small files.
+    expect(emulator.stats.byRouteAndStatus.uploadFile?.[200]).toBe(4);
+    expect(emulator.snapshot().files).toEqual({ count: 0, bytes: 0 });
+    expect((await files.usage()).usedBytes).toBe(0);
+  });
+
+  it("falls back from URL transport when the source cannot give a pre-signed URL", async () => {
+    const config = await createRun({ "u.png": await scene() }, { transport: "url" });
+    worker = await startWorker(deps, { connection: redisEnv.redis, prefix: redisEnv.prefix, concurrency: 1 });
+    await enqueueAll(config);
+    await untilFinished(config.runId);
+    const annotation = JSON.parse(
+      (await storage(config.out).get(runFiles.annotation(config.runId, "u.png"))).toString("utf8"),
+    ) as { sent: { transport: string }; warnings: string[] };
+    expect(annotation.sent.transport).toBe("inline");
+    expect(annotation.warnings).toContain(
+      "sent inline, not by URL: the source storage cannot give a pre-signed URL",
+    );
   });
 
   it("fails a job whose payload does not match the catalog, without retrying it", async () => {

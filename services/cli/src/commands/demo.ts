@@ -2,6 +2,7 @@ import { readFile, rm } from "node:fs/promises";
 import { resolve } from "node:path";
 import { pathToFileURL } from "node:url";
 import type { Command } from "commander";
+import { FilesCache } from "@tessera/gemini";
 import { FleetRateLimiter } from "@tessera/queue";
 import { annotationSchema, UsageError } from "@tessera/core";
 import { startEmulator } from "@tessera/gemini-emulator";
@@ -51,11 +52,13 @@ export function registerDemo(program: Command, common: (cmd: Command) => Command
       { GOOGLE_GEMINI_BASE_URL: emulator.url, GEMINI_API_KEY: "tessera-demo" },
     );
     const ctx = await openContext(config, "worker");
+    const gemini = geminiClientFor(config);
     const worker = await startWorker(
       {
         runs: ctx.runs,
         producer: ctx.producer,
-        gemini: geminiClientFor(config),
+        gemini,
+        files: new FilesCache({ redis: ctx.redis, prefix: config.env.TESSERA_PREFIX, client: gemini }),
         storage: ctx.storage,
         log: ctx.log,
         limiter: new FleetRateLimiter(ctx.redis, config.env.TESSERA_PREFIX, config.rateLimits),

@@ -18,6 +18,8 @@ interface RunFlags extends CommonFlags {
   maxOutputTokens?: string;
   detail: "low" | "standard" | "original";
   convert: "convert" | "skip";
+  transport: "auto" | "inline" | "files" | "url";
+  keepFiles?: boolean;
 }
 
 function positiveNumber(flag: string, text: string | undefined, integer: boolean): number | undefined {
@@ -68,6 +70,15 @@ export function registerRun(program: Command, common: (cmd: Command) => Command)
           .choices(["convert", "skip"])
           .default("convert"),
       )
+      .addOption(
+        new Option(
+          "--transport <how>",
+          "how images reach Gemini: inline, files (Files API, uploaded once per content), url (pre-signed S3 URL of unchanged originals), auto (inline unless too big)",
+        )
+          .choices(["auto", "inline", "files", "url"])
+          .default("auto"),
+      )
+      .option("--keep-files", "keep the run's Files API uploads when it ends (they expire after 48 h)")
       .option("--wait", "show progress until the run ends, then print a summary")
       .option("--json", "print machine-readable output"),
   ).action(async (source: string | undefined, flags: RunFlags) => {
@@ -110,6 +121,8 @@ export function registerRun(program: Command, common: (cmd: Command) => Command)
               maxOutputTokens: config.env.TESSERA_MAX_OUTPUT_TOKENS,
               detail: flags.detail,
               convert: flags.convert,
+              transport: flags.transport,
+              keepFiles: flags.keepFiles === true,
               prices: config.prices,
               budget: {
                 ...(maxTokens === undefined ? {} : { maxTokens }),

@@ -1,4 +1,5 @@
 import type { Command } from "commander";
+import { FilesCache } from "@tessera/gemini";
 import { FleetRateLimiter } from "@tessera/queue";
 import { startWorker } from "@tessera/worker";
 import { configFrom, geminiClientFor, openContext, type CommonFlags } from "../context.ts";
@@ -22,6 +23,7 @@ export function registerWorker(program: Command, common: (cmd: Command) => Comma
         runs: ctx.runs,
         producer: ctx.producer,
         gemini,
+        files: new FilesCache({ redis: ctx.redis, prefix: config.env.TESSERA_PREFIX, client: gemini }),
         storage: ctx.storage,
         log: ctx.log,
         limiter: new FleetRateLimiter(ctx.redis, config.env.TESSERA_PREFIX, config.rateLimits),
