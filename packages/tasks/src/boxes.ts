@@ -37,7 +37,9 @@ export function findList(
     return { list: [value], path: [], wrapped: true };
   }
   const arrays = Object.entries(value).filter((e): e is [string, unknown[]] => Array.isArray(e[1]));
-  const chosen = arrays.find(([k]) => WRAPPER_KEYS.includes(k.toLowerCase())) ?? (arrays.length === 1 ? arrays[0] : undefined);
+  const chosen =
+    arrays.find(([k]) => WRAPPER_KEYS.includes(k.toLowerCase())) ??
+    (arrays.length === 1 ? arrays[0] : undefined);
   if (chosen === undefined) return undefined;
   problems.push({ code: "wrapped_list", message: `the list came wrapped as {"${chosen[0]}": [...]}` });
   return { list: chosen[1], path: [chosen[0]], wrapped: true };
@@ -77,7 +79,12 @@ export function readSpatialItems(
     const item = isRecord(entry) ? entry : undefined;
     const box2dRaw = readBox2d(item?.["box_2d"]);
     const rawLabel = item?.["label"];
-    if (item === undefined || box2dRaw === undefined || typeof rawLabel !== "string" || rawLabel.trim() === "") {
+    if (
+      item === undefined ||
+      box2dRaw === undefined ||
+      typeof rawLabel !== "string" ||
+      rawLabel.trim() === ""
+    ) {
       problems.push({
         code: "invalid_item",
         message: `${where}: not an object with box_2d [4 numbers] and a label; dropped`,
@@ -88,11 +95,17 @@ export function readSpatialItems(
     if (options.labels !== undefined) {
       const match = matchLabel(label, options.labels);
       if (match === undefined) {
-        problems.push({ code: "label_not_in_set", message: `${where}: label "${label}" is not in the list; dropped` });
+        problems.push({
+          code: "label_not_in_set",
+          message: `${where}: label "${label}" is not in the list; dropped`,
+        });
         return;
       }
       if (!match.exact) {
-        problems.push({ code: "label_normalised", message: `${where}: label "${label}" read as "${match.label}"` });
+        problems.push({
+          code: "label_normalised",
+          message: `${where}: label "${label}" read as "${match.label}"`,
+        });
       }
       label = match.label;
     }
@@ -106,7 +119,10 @@ export function readSpatialItems(
     const boxKey = box2d.join(",");
     const labelsAtBox = seen.get(boxKey) ?? [];
     if (labelsAtBox.some((l) => l.toLowerCase() === label.toLowerCase())) {
-      problems.push({ code: "duplicate_box", message: `${where}: repeats an earlier "${label}" box; dropped` });
+      problems.push({
+        code: "duplicate_box",
+        message: `${where}: repeats an earlier "${label}" box; dropped`,
+      });
       return;
     }
     if (labelsAtBox.length > 0) {
@@ -125,7 +141,10 @@ export function readSpatialItems(
 export function repairBox2d(box: Box2d, where: string, problems: Problem[]): Box2d | undefined {
   const clamped = box.map((v) => Math.min(1000, Math.max(0, v))) as Box2d;
   if (clamped.some((v, i) => v !== box[i])) {
-    problems.push({ code: "clamped_coordinates", message: `${where}: box_2d [${box.join(", ")}] clamped to 0..1000` });
+    problems.push({
+      code: "clamped_coordinates",
+      message: `${where}: box_2d [${box.join(", ")}] clamped to 0..1000`,
+    });
   }
   let [ymin, xmin, ymax, xmax] = clamped;
   if (ymin > ymax || xmin > xmax) {

@@ -130,9 +130,7 @@ export function defineTask<O, R>(spec: TaskSpec<O, R>): TaskDefinition<O, R> {
     configHash(options: O, model: string): string {
       const imageCount = spec.multiImage === "set" ? 2 : 1;
       const request = spec.build(options, { imageCount, model });
-      return sha256Hex(
-        canonicalJson({ task: spec.name, version: spec.version, model, options, request }),
-      );
+      return sha256Hex(canonicalJson({ task: spec.name, version: spec.version, model, options, request }));
     },
   };
 }

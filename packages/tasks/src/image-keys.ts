@@ -63,7 +63,7 @@ export function splitKeyed(json: JsonAnswer, count: number): { values: KeyedValu
       message: `a list of ${count} answers instead of an object keyed by image; matched by position`,
     });
     return {
-      values: value.map((v, i) => ({ found: true, value: v, cut: isCut(cutPath, [i]) })),
+      values: (value as unknown[]).map((v, i) => ({ found: true, value: v, cut: isCut(cutPath, [i]) })),
       problems,
     };
   }
@@ -78,7 +78,10 @@ export function splitKeyed(json: JsonAnswer, count: number): { values: KeyedValu
   for (const [key, member] of Object.entries(value)) {
     const index = keyIndex(key);
     if (index === undefined || index >= count) {
-      problems.push({ code: "extra_image_key", message: `key "${key}" names no image of the request; ignored` });
+      problems.push({
+        code: "extra_image_key",
+        message: `key "${key}" names no image of the request; ignored`,
+      });
       continue;
     }
     if (values[index]!.found) {

@@ -166,7 +166,7 @@ function scanValue(text: string, start: number): Scan {
     } else if (c === ",") {
       const top = stack.at(-1);
       if (top?.kind === "{") top.expectKey = true;
-    } else if (/[A-Za-z0-9\-]/.test(c)) {
+    } else if (/[A-Za-z0-9-]/.test(c)) {
       scalarStart = i;
     }
   }

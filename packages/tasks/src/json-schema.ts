@@ -1,20 +1,20 @@
 /**
- * The subset of JSON Schema that Gemini's `responseJsonSchema` understands, as a type and a small
- * validator. Tessera checks answers against the schema it sent (the model is asked, not forced,
- * to follow it: fenced or truncated answers bypass decoding constraints), and checks user schemas
- * (task `custom`) up front so a keyword Gemini would ignore is refused before anything is paid.
+ * The subset of JSON Schema that Gemini's `responseJsonSchema` supports ($id, $defs, $ref,
+ * $anchor, type, format, title, description, enum of strings and numbers, items, prefixItems,
+ * minItems, maxItems, minimum, maximum, anyOf, oneOf, properties, additionalProperties, required,
+ * and the non-standard propertyOrdering), as a type and a small validator. Tessera checks answers
+ * against the schema it sent (fenced or cut-off answers escape the decoding constraints), and
+ * checks user schemas (task `custom`) up front: a keyword Gemini ignores would constrain nothing,
+ * so it is refused before anything is paid rather than failing answers afterwards.
  */
 export type JsonType = "string" | "number" | "integer" | "boolean" | "object" | "array" | "null";
-export type JsonScalar = string | number | boolean | null;
 
 export interface JsonSchema {
   type?: JsonType | JsonType[];
   title?: string;
   description?: string;
   format?: string;
-  enum?: JsonScalar[];
-  const?: JsonScalar;
-  nullable?: boolean;
+  enum?: (string | number)[];
   properties?: Record<string, JsonSchema>;
   required?: string[];
   additionalProperties?: boolean | JsonSchema;
@@ -25,13 +25,13 @@ export interface JsonSchema {
   maxItems?: number;
   minimum?: number;
   maximum?: number;
-  minLength?: number;
-  maxLength?: number;
   anyOf?: JsonSchema[];
   oneOf?: JsonSchema[];
   $ref?: string;
   $defs?: Record<string, JsonSchema>;
   $id?: string;
+  $anchor?: string;
+  /** Metadata only: accepted so schemas written by tools pass, not sent meaning anything. */
   $schema?: string;
 }
 
@@ -46,8 +46,8 @@ const JSON_TYPES: ReadonlySet<string> = new Set([
 ]);
 const SCHEMA_MAP_KEYS = new Set(["properties", "$defs"]);
 const SCHEMA_LIST_KEYS = new Set(["prefixItems", "anyOf", "oneOf"]);
-const NUMBER_KEYS = new Set(["minItems", "maxItems", "minimum", "maximum", "minLength", "maxLength"]);
-const STRING_KEYS = new Set(["title", "description", "format", "$ref", "$id", "$schema"]);
+const NUMBER_KEYS = new Set(["minItems", "maxItems", "minimum", "maximum"]);
+const STRING_KEYS = new Set(["title", "description", "format", "$ref", "$id", "$anchor", "$schema"]);
 
 /** Limits nesting so a hostile schema or answer cannot exhaust the stack. */
 const MAX_DEPTH = 64;
@@ -56,7 +56,9 @@ const MAX_DEPTH = 64;
  * Checks that `input` is a schema in the supported subset and returns it typed. Errors name the
  * path of the offending keyword, e.g. `$.properties.tags.items: unsupported keyword "pattern"`.
  */
-export function checkSchema(input: unknown): { ok: true; schema: JsonSchema } | { ok: false; errors: string[] } {
+export function checkSchema(
+  input: unknown,
+): { ok: true; schema: JsonSchema } | { ok: false; errors: string[] } {
   const errors: string[] = [];
   checkNode(input, "$", errors, 0);
   if (errors.length === 0) {
@@ -70,10 +72,6 @@ export function checkSchema(input: unknown): { ok: true; schema: JsonSchema } | 
 
 function isRecord(value: unknown): value is Record<string, unknown> {
   return typeof value === "object" && value !== null && !Array.isArray(value);
-}
-
-function isScalar(value: unknown): value is JsonScalar {
-  return value === null || ["string", "number", "boolean"].includes(typeof value);
 }
 
 function checkNode(node: unknown, path: string, errors: string[], depth: number): void {
@@ -96,14 +94,12 @@ function checkNode(node: unknown, path: string, errors: string[], depth: number)
       if (typeof value !== "string") errors.push(`${at}: must be a string`);
     } else if (NUMBER_KEYS.has(key)) {
       if (typeof value !== "number" || !Number.isFinite(value)) errors.push(`${at}: must be a number`);
-    } else if (key === "nullable") {
-      if (typeof value !== "boolean") errors.push(`${at}: must be true or false`);
     } else if (key === "enum") {
-      if (!Array.isArray(value) || value.length === 0 || !value.every(isScalar)) {
-        errors.push(`${at}: must be a non-empty list of strings, numbers, booleans or null`);
+      const ok = (v: unknown): boolean =>
+        typeof v === "string" || (typeof v === "number" && Number.isFinite(v));
+      if (!Array.isArray(value) || value.length === 0 || !value.every(ok)) {
+        errors.push(`${at}: must be a non-empty list of strings and numbers`);
       }
-    } else if (key === "const") {
-      if (!isScalar(value)) errors.push(`${at}: must be a string, number, boolean or null`);
     } else if (key === "required" || key === "propertyOrdering") {
       if (!Array.isArray(value) || !value.every((v) => typeof v === "string")) {
         errors.push(`${at}: must be a list of property names`);
@@ -114,13 +110,18 @@ function checkNode(node: unknown, path: string, errors: string[], depth: number)
       if (typeof value !== "boolean") checkNode(value, at, errors, depth + 1);
     } else if (SCHEMA_MAP_KEYS.has(key)) {
       if (!isRecord(value)) errors.push(`${at}: must be an object of schemas`);
-      else for (const [name, sub] of Object.entries(value)) checkNode(sub, `${at}.${name}`, errors, depth + 1);
+      else
+        for (const [name, sub] of Object.entries(value)) checkNode(sub, `${at}.${name}`, errors, depth + 1);
     } else if (SCHEMA_LIST_KEYS.has(key)) {
-      if (!Array.isArray(value) || value.length === 0) errors.push(`${at}: must be a non-empty list of schemas`);
+      if (!Array.isArray(value) || value.length === 0)
+        errors.push(`${at}: must be a non-empty list of schemas`);
       else value.forEach((sub: unknown, i) => checkNode(sub, `${at}[${i}]`, errors, depth + 1));
     } else {
       errors.push(`${path}: unsupported keyword "${key}"`);
     }
+  }
+  if ("$ref" in node && Object.keys(node).some((k) => !k.startsWith("$"))) {
+    errors.push(`${path}: a schema with $ref may have no other keywords but $-keywords`);
   }
 }
 
@@ -164,18 +165,10 @@ export function validateJson(schema: JsonSchema, value: unknown): string[] {
 function typeOf(value: unknown): JsonType | "other" {
   if (value === null) return "null";
   if (Array.isArray(value)) return "array";
-  switch (typeof value) {
-    case "string":
-      return "string";
-    case "boolean":
-      return "boolean";
-    case "number":
-      return Number.isInteger(value) ? "integer" : "number";
-    case "object":
-      return "object";
-    default:
-      return "other";
-  }
+  if (typeof value === "number") return Number.isInteger(value) ? "integer" : "number";
+  if (typeof value === "string") return "string";
+  if (typeof value === "boolean") return "boolean";
+  return typeof value === "object" ? "object" : "other";
 }
 
 function typeMatches(expected: JsonType, actual: JsonType | "other"): boolean {
@@ -203,7 +196,6 @@ function validateNode(
     if (target === undefined) errors.push(`${path}: $ref "${schema.$ref}" does not resolve`);
     else validateNode(root, target, value, path, errors, depth + 1);
   }
-  if (value === null && schema.nullable === true) return;
   const actual = typeOf(value);
   if (schema.type !== undefined) {
     const types = Array.isArray(schema.type) ? schema.type : [schema.type];
@@ -215,9 +207,6 @@ function validateNode(
   if (schema.enum !== undefined && !schema.enum.some((e) => e === value)) {
     errors.push(`${path}: expected one of ${schema.enum.map(show).join(", ")}, got ${show(value)}`);
   }
-  if (schema.const !== undefined && schema.const !== value) {
-    errors.push(`${path}: expected ${show(schema.const)}, got ${show(value)}`);
-  }
   if (typeof value === "number") {
     if (schema.minimum !== undefined && value < schema.minimum) {
       errors.push(`${path}: ${value} is below the minimum ${schema.minimum}`);
@@ -226,28 +215,17 @@ function validateNode(
       errors.push(`${path}: ${value} is above the maximum ${schema.maximum}`);
     }
   }
-  if (typeof value === "string") {
-    const length = [...value].length;
-    if (schema.minLength !== undefined && length < schema.minLength) {
-      errors.push(`${path}: shorter than ${schema.minLength} characters`);
-    }
-    if (schema.maxLength !== undefined && length > schema.maxLength) {
-      errors.push(`${path}: longer than ${schema.maxLength} characters`);
-    }
-  }
   if (Array.isArray(value)) validateArray(root, schema, value, path, errors, depth);
   else if (isRecord(value)) validateObject(root, schema, value, path, errors, depth);
-  if (schema.anyOf !== undefined || schema.oneOf !== undefined) {
-    const options = schema.anyOf ?? schema.oneOf ?? [];
-    const matching = options.filter((option) => {
+  // Gemini reads oneOf as anyOf, so an answer matching several alternatives is what it produces.
+  for (const options of [schema.anyOf, schema.oneOf]) {
+    if (options === undefined) continue;
+    const matches = options.some((option) => {
       const sub: string[] = [];
       validateNode(root, option, value, path, sub, depth + 1);
       return sub.length === 0;
     });
-    if (matching.length === 0) errors.push(`${path}: matches none of the ${options.length} alternatives`);
-    else if (schema.anyOf === undefined && matching.length > 1) {
-      errors.push(`${path}: matches ${matching.length} alternatives of oneOf, expected exactly one`);
-    }
+    if (!matches) errors.push(`${path}: matches none of the ${options.length} alternatives`);
   }
 }
 

@@ -13,7 +13,11 @@ const MAX_MASK_PIXELS = 4096 * 4096;
  * Every way a real answer gets this wrong (no mask, `<seg_N>` tokens, another format, broken
  * base64, a PNG that does not decode) is a counted warning, never an exception.
  */
-export async function decodeMask(value: unknown, where: string, problems: Problem[]): Promise<GrayImage | undefined> {
+export async function decodeMask(
+  value: unknown,
+  where: string,
+  problems: Problem[],
+): Promise<GrayImage | undefined> {
   if (typeof value !== "string" || value.trim() === "") {
     problems.push({ code: "mask_missing", message: `${where}: no mask` });
     return undefined;
@@ -30,7 +34,10 @@ export async function decodeMask(value: unknown, where: string, problems: Proble
     problems.push({ code: "mask_not_png", message: `${where}: mask is "${kind}", not a base64 PNG` });
     return undefined;
   } else {
-    problems.push({ code: "mask_without_prefix", message: `${where}: mask without the data:image/png;base64, prefix` });
+    problems.push({
+      code: "mask_without_prefix",
+      message: `${where}: mask without the data:image/png;base64, prefix`,
+    });
   }
   text = text.replace(/\s+/g, "");
   if (!BASE64.test(text) || text.length % 4 === 1) {
@@ -51,7 +58,11 @@ export async function decodeMask(value: unknown, where: string, problems: Proble
     if (info.channels !== 1 || data.length !== info.width * info.height) {
       throw new Error(`decoded to ${info.channels} channels`);
     }
-    return { width: info.width, height: info.height, data: new Uint8Array(data.buffer, data.byteOffset, data.length) };
+    return {
+      width: info.width,
+      height: info.height,
+      data: new Uint8Array(data.buffer, data.byteOffset, data.length),
+    };
   } catch (err) {
     const reason = err instanceof Error ? (err.message.split("\n")[0] ?? "") : String(err);
     problems.push({ code: "mask_undecodable", message: `${where}: mask PNG does not decode (${reason})` });

@@ -52,7 +52,12 @@ export const MASK_THRESHOLD = 127;
  * Fits a probability map to its box (bilinear, the box's size in the original's display pixels),
  * binarises it and places it in the frame.
  */
-export function placeMask(map: GrayImage, box: PixelBox, frame: Size, threshold = MASK_THRESHOLD): PlacedMask {
+export function placeMask(
+  map: GrayImage,
+  box: PixelBox,
+  frame: Size,
+  threshold = MASK_THRESHOLD,
+): PlacedMask {
   const [x0, y0, x1, y1] = box;
   const resized = resizeBilinear(map, x1 - x0, y1 - y0);
   const data = new Uint8Array(resized.length);

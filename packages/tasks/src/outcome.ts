@@ -11,17 +11,28 @@ export function succeed<R>(result: R, problems: Problem[], partial: boolean): Dr
   return { ok: true, result, partial, problems };
 }
 
+/** A failure; its reason joins the image's problems unless the answer already has that problem. */
 export function fail<R>(code: WarningCode, error: string, problems: Problem[] = []): Draft<R> {
-  return { ok: false, code, error, problems: [...problems, { code, message: error }] };
+  return { ok: false, code, error, problems };
+}
+
+/** The image's own problems, its failure included unless the answer-level problems name it. */
+function ownProblems<R>(draft: Draft<R>, answerProblems: readonly Problem[]): Problem[] {
+  if (draft.ok || answerProblems.some((p) => p.code === draft.code)) return draft.problems;
+  return [...draft.problems, { code: draft.code, message: draft.error }];
 }
 
 /**
  * Assembles the outcome. Each image's warnings and counters include the answer-level problems
  * (so an annotation tells its whole story); `counters` counts them once, for the run.
  */
-export function assemble<R>(answerProblems: readonly Problem[], drafts: readonly Draft<R>[]): ParseOutcome<R> {
-  const perImage = drafts.map((d): ImageOutcome<R> => {
-    const problems = [...answerProblems, ...d.problems];
+export function assemble<R>(
+  answerProblems: readonly Problem[],
+  drafts: readonly Draft<R>[],
+): ParseOutcome<R> {
+  const own = drafts.map((d) => ownProblems(d, answerProblems));
+  const perImage = drafts.map((d, i): ImageOutcome<R> => {
+    const problems = [...answerProblems, ...own[i]!];
     const warnings = problems.map(formatProblem);
     const counters = countProblems(problems);
     return d.ok
@@ -29,7 +40,7 @@ export function assemble<R>(answerProblems: readonly Problem[], drafts: readonly
       : { ok: false, code: d.code, error: d.error, warnings, counters };
   });
   const counters = countProblems(answerProblems);
-  for (const d of drafts) addCounters(counters, countProblems(d.problems));
+  for (const problems of own) addCounters(counters, countProblems(problems));
   return { perImage, warnings: answerProblems.map(formatProblem), counters };
 }
 
@@ -41,12 +52,13 @@ export function failAll<R>(
   error: string,
 ): ParseOutcome<R> {
   // The deciding problem is the answer's, so it is counted once, not once per image.
-  const problems = [...answerProblems, { code, message: error }];
-  const outcome = assemble<R>(
+  const problems = answerProblems.some((p) => p.code === code)
+    ? [...answerProblems]
+    : [...answerProblems, { code, message: error }];
+  return assemble<R>(
     problems,
-    Array.from({ length: count }, () => ({ ok: false, code, error, problems: [] })),
+    Array.from({ length: count }, () => fail<R>(code, error)),
   );
-  return outcome;
 }
 
 export interface JsonAnswer {

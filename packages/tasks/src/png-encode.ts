@@ -15,7 +15,8 @@ function chunk(type: string, data: Buffer): Buffer {
 /**
  * The mask over its whole frame as a 1-bit greyscale PNG (white inside). One bit per pixel and
  * rows of zeros compress to a few kilobytes even for a 12-megapixel photo, so the PNG can travel
- * inside the annotation JSON. Written by hand because sharp cannot write 1-bit greyscale.
+ * inside the annotation JSON. Written directly from the box: going through sharp would mean a
+ * full-frame 8-bit buffer per object, and sharp writes 1-bit only as a quantised palette image.
  */
 export function encodeMaskPng(mask: PlacedMask): Buffer {
   const { width, height } = mask.frame;

@@ -13,13 +13,39 @@ export type ValueReader<R> = (value: unknown, cut: boolean, problems: Problem[])
  * The JSON answer of a "batch" task: with one image, the value itself; with several, an object
  * keyed img_1..img_n split back per image, where a missing or malformed key fails its image only.
  */
-export function parseSingleOrKeyed<R>(answer: ModelAnswer, imageCount: number, read: ValueReader<R>): ParseOutcome<R> {
+export function parseSingleOrKeyed<R>(
+  answer: ModelAnswer,
+  imageCount: number,
+  read: ValueReader<R>,
+  /** For a single image, what to make of an answer with no JSON in it (e.g. plain prose). */
+  readText?: (text: string, problems: Problem[]) => Draft<R>,
+): ParseOutcome<R> {
   const read0 = readJsonAnswer(answer);
-  if (!read0.ok) return failAll(imageCount, read0.problems, read0.code, read0.error);
+  if (!read0.ok) {
+    if (read0.code === "not_json" && imageCount === 1 && readText !== undefined) {
+      const problems: Problem[] = [
+        ...read0.problems,
+        { code: "loose_shape", message: "plain text instead of JSON; taken as it is" },
+      ];
+      const truncated = answer.finishReason === "MAX_TOKENS";
+      if (truncated)
+        problems.push({
+          code: "truncated",
+          message: "finishReason MAX_TOKENS: the answer may be incomplete",
+        });
+      return assemble([], [withTruncation(readText(answer.text.trim(), problems), truncated)]);
+    }
+    return failAll(imageCount, read0.problems, read0.code, read0.error);
+  }
   const { json } = read0;
   const answerProblems = [...json.problems];
   if (json.value === undefined) {
-    return failAll(imageCount, answerProblems, "truncated", "the answer was cut off before any complete value");
+    return failAll(
+      imageCount,
+      answerProblems,
+      "truncated",
+      "the answer was cut off before any complete value",
+    );
   }
   if (imageCount === 1) {
     const draft = read(json.value, json.cutPath !== undefined, []);

@@ -5,7 +5,10 @@ import { z } from "zod";
  * family accepts 0: 2.5 Pro answers 400 ("This model only works in thinking mode"), and other
  * families spell thinking differently, so they get the model's default unless a budget is given.
  */
-export function spatialThinking(model: string, budget: number | undefined): { thinkingBudget: number } | undefined {
+export function spatialThinking(
+  model: string,
+  budget: number | undefined,
+): { thinkingBudget: number } | undefined {
   if (budget !== undefined) return { thinkingBudget: budget };
   return /(^|\/)gemini-2\.5-flash/.test(model) ? { thinkingBudget: 0 } : undefined;
 }

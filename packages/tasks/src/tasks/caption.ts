@@ -25,7 +25,8 @@ const LENGTH: Record<CaptionOptions["length"], string> = {
 const STYLE: Record<CaptionOptions["style"], string> = {
   factual:
     "Describe only what is visible: the main subject, the setting and notable colours. Do not guess names, brands or intentions.",
-  descriptive: "Describe the scene vividly: the subject, the setting, the light, the colours, the mood and telling details.",
+  descriptive:
+    "Describe the scene vividly: the subject, the setting, the light, the colours, the mood and telling details.",
   "alt-text":
     "Write it as alt text for someone who cannot see the image: what they need to know, without starting with 'Image of'.",
 };
@@ -99,7 +100,10 @@ function parseText(answer: ModelAnswer): ParseOutcome<CaptionResult> {
     try {
       const value: unknown = JSON.parse(text);
       if (isRecord(value) && typeof value["caption"] === "string") {
-        problems.push({ code: "loose_shape", message: 'a JSON {"caption": ...} object instead of plain text' });
+        problems.push({
+          code: "loose_shape",
+          message: 'a JSON {"caption": ...} object instead of plain text',
+        });
         text = value["caption"].trim();
       }
     } catch {
@@ -108,7 +112,8 @@ function parseText(answer: ModelAnswer): ParseOutcome<CaptionResult> {
   }
   if (/^".*"$/s.test(text) && text.length >= 2) text = text.slice(1, -1).trim();
   const truncated = answer.finishReason === "MAX_TOKENS";
-  if (truncated) problems.push({ code: "truncated", message: "finishReason MAX_TOKENS: the caption may be cut short" });
+  if (truncated)
+    problems.push({ code: "truncated", message: "finishReason MAX_TOKENS: the caption may be cut short" });
   if (text === "") return assemble([], [fail("empty_answer", "empty caption", problems)]);
   return assemble([], [succeed({ caption: text }, problems, truncated)]);
 }

@@ -30,8 +30,12 @@ function answerSchema(options: ClassifyOptions): JsonSchema {
 function instruction(options: ClassifyOptions): string {
   const about = options.instructions === undefined ? "" : ` ${options.instructions}`;
   return options.multiLabel
-    ? `Choose every label that applies (possibly none) from: ${quoteLabels(options.labels)}.${about} Answer with {"labels": [the chosen labels]}.`
-    : `Choose exactly one label from: ${quoteLabels(options.labels)}.${about} Answer with {"label": the chosen label}.`;
+    ? `Choose every label that applies (possibly none) from: ${quoteLabels(options.labels)}.${about}`
+    : `Choose exactly one label from: ${quoteLabels(options.labels)}.${about}`;
+}
+
+function answerShape(options: ClassifyOptions): string {
+  return options.multiLabel ? '{"labels": [the chosen labels]}' : '{"label": the chosen label}';
 }
 
 export const classifyTask = defineTask<ClassifyOptions, ClassifyResult>({
@@ -44,9 +48,9 @@ export const classifyTask = defineTask<ClassifyOptions, ClassifyResult>({
     const perImage = answerSchema(options);
     const prompt =
       imageCount === 1
-        ? `Classify this image. ${instruction(options)} Return JSON.`
+        ? `Classify this image. ${instruction(options)} Return JSON ${answerShape(options)}.`
         : `Classify each of the ${imageCount} images above, labelled ${keyRange(imageCount)}. ${instruction(options)} ` +
-          `Return a JSON object with one key per image label, each value being that image's answer.`;
+          `Return a JSON object with one key per image label; each value is ${answerShape(options)}.`;
     return {
       prompt,
       parts: layoutParts(imageCount, prompt),
@@ -60,31 +64,52 @@ export const classifyTask = defineTask<ClassifyOptions, ClassifyResult>({
   parse(answer, options, context) {
     return Promise.resolve(
       parseSingleOrKeyed(answer, context.images.length, (value, cut, problems) =>
-        options.multiLabel ? readMulti(value, options, cut, problems) : readSingle(value, options, cut, problems),
+        options.multiLabel
+          ? readMulti(value, options, cut, problems)
+          : readSingle(value, options, cut, problems),
       ),
     );
   },
 });
 
-function readSingle(value: unknown, options: ClassifyOptions, cut: boolean, problems: Problem[]): Draft<ClassifyResult> {
+function readSingle(
+  value: unknown,
+  options: ClassifyOptions,
+  cut: boolean,
+  problems: Problem[],
+): Draft<ClassifyResult> {
   let raw: unknown = isRecord(value) ? value["label"] : undefined;
   if (typeof value === "string") {
     problems.push({ code: "loose_shape", message: 'a bare string instead of {"label": ...}' });
     raw = value;
-  } else if (isRecord(value) && raw === undefined && Array.isArray(value["labels"]) && value["labels"].length === 1) {
+  } else if (
+    isRecord(value) &&
+    raw === undefined &&
+    Array.isArray(value["labels"]) &&
+    value["labels"].length === 1
+  ) {
     problems.push({ code: "loose_shape", message: '{"labels": [one label]} instead of {"label": ...}' });
     raw = value["labels"][0];
   }
   if (typeof raw !== "string") {
-    return cut ? fail("truncated", "the label was cut off", problems) : fail("schema_violation", 'expected {"label": string}', problems);
+    return cut
+      ? fail("truncated", "the label was cut off", problems)
+      : fail("schema_violation", 'expected {"label": string}', problems);
   }
   const match = matchLabel(raw, options.labels);
-  if (match === undefined) return fail("label_not_in_set", `label "${raw}" is not one of the labels`, problems);
-  if (!match.exact) problems.push({ code: "label_normalised", message: `label "${raw}" read as "${match.label}"` });
+  if (match === undefined)
+    return fail("label_not_in_set", `label "${raw}" is not one of the labels`, problems);
+  if (!match.exact)
+    problems.push({ code: "label_normalised", message: `label "${raw}" read as "${match.label}"` });
   return succeed({ labels: [match.label] }, problems, false);
 }
 
-function readMulti(value: unknown, options: ClassifyOptions, cut: boolean, problems: Problem[]): Draft<ClassifyResult> {
+function readMulti(
+  value: unknown,
+  options: ClassifyOptions,
+  cut: boolean,
+  problems: Problem[],
+): Draft<ClassifyResult> {
   let raw: unknown = isRecord(value) ? value["labels"] : undefined;
   if (Array.isArray(value)) {
     problems.push({ code: "loose_shape", message: 'a bare list instead of {"labels": [...]}' });
@@ -94,16 +119,25 @@ function readMulti(value: unknown, options: ClassifyOptions, cut: boolean, probl
     raw = [value["label"]];
   }
   if (!Array.isArray(raw)) {
-    return cut ? fail("truncated", "the labels were cut off", problems) : fail("schema_violation", 'expected {"labels": [string]}', problems);
+    return cut
+      ? fail("truncated", "the labels were cut off", problems)
+      : fail("schema_violation", 'expected {"labels": [string]}', problems);
   }
   const labels: string[] = [];
   for (const item of raw) {
     const match = typeof item === "string" ? matchLabel(item, options.labels) : undefined;
     if (match === undefined) {
-      problems.push({ code: "label_not_in_set", message: `label ${JSON.stringify(item)} is not one of the labels; dropped` });
+      problems.push({
+        code: "label_not_in_set",
+        message: `label ${JSON.stringify(item)} is not one of the labels; dropped`,
+      });
       continue;
     }
-    if (!match.exact) problems.push({ code: "label_normalised", message: `label "${String(item)}" read as "${match.label}"` });
+    if (!match.exact)
+      problems.push({
+        code: "label_normalised",
+        message: `label "${String(item)}" read as "${match.label}"`,
+      });
     if (!labels.includes(match.label)) labels.push(match.label);
   }
   // Keep the order of the options so equal answers compare equal.

@@ -30,25 +30,34 @@ export const vqaTask = defineTask<VqaOptions, VqaResult>({
       parts: layoutParts(1, prompt),
       generationConfig: {
         responseMimeType: "application/json",
-        responseJsonSchema: { type: "object", properties: { answer: { type: "string" } }, required: ["answer"] },
+        responseJsonSchema: {
+          type: "object",
+          properties: { answer: { type: "string" } },
+          required: ["answer"],
+        },
       },
     };
   },
   parse(answer, options) {
     return Promise.resolve(
-      parseSingleOrKeyed(answer, 1, (value, cut, problems) => {
-        let text: unknown = isRecord(value) ? value["answer"] : undefined;
-        if (typeof value === "string") {
-          problems.push({ code: "loose_shape", message: 'a bare string instead of {"answer": string}' });
-          text = value;
-        }
-        if (typeof text === "string" && text.trim() !== "") {
-          return succeed({ question: options.question, answer: text.trim() }, problems, false);
-        }
-        return cut
-          ? fail("truncated", "the answer was cut off", problems)
-          : fail("schema_violation", 'expected {"answer": string}', problems);
-      }),
+      parseSingleOrKeyed(
+        answer,
+        1,
+        (value, cut, problems) => {
+          let text: unknown = isRecord(value) ? value["answer"] : undefined;
+          if (typeof value === "string") {
+            problems.push({ code: "loose_shape", message: 'a bare string instead of {"answer": string}' });
+            text = value;
+          }
+          if (typeof text === "string" && text.trim() !== "") {
+            return succeed({ question: options.question, answer: text.trim() }, problems, false);
+          }
+          return cut
+            ? fail("truncated", "the answer was cut off", problems)
+            : fail("schema_violation", 'expected {"answer": string}', problems);
+        },
+        (text, problems) => succeed({ question: options.question, answer: text }, problems, false),
+      ),
     );
   },
 });
