@@ -13,8 +13,6 @@ export const usageSchema = z.object({
 });
 export type Usage = z.infer<typeof usageSchema>;
 
-export const captionResultSchema = z.object({ caption: z.string() });
-
 export const annotationSchema = z
   .object({
     schemaVersion: z.literal(ANNOTATION_SCHEMA_VERSION),
@@ -42,7 +40,10 @@ export const annotationSchema = z
         transport: z.enum(["inline", "files", "url"]),
       })
       .describe("The image Gemini saw: EXIF orientation applied, resized per the run's detail policy"),
-    result: captionResultSchema,
+    /** The task's result; its exact shape per task is in @tessera/tasks (taskResultUnionSchema). */
+    result: z.unknown(),
+    configHash: z.string().describe("sha256 of task, parser version, model, options and request"),
+    partial: z.boolean().describe("Part of the answer was cut off (maxOutputTokens): what is here is sound"),
     usage: usageSchema,
     finishReason: z.string().optional(),
     warnings: z.array(z.string()),

@@ -1,7 +1,8 @@
 import { randomBytes } from "node:crypto";
 import { z } from "zod";
 
-export const TASKS = ["caption"] as const;
+/** Every task of packages/tasks; each run does one. */
+export const TASKS = ["caption", "classify", "vqa", "detect", "segment", "compare", "custom"] as const;
 export const taskSchema = z.enum(TASKS);
 export type Task = z.infer<typeof taskSchema>;
 
@@ -27,6 +28,10 @@ export const runConfigSchema = z.object({
   source: z.string().min(1),
   out: z.string().min(1),
   createdAt: z.iso.datetime(),
+  /** The task's options with defaults filled in, as JSON (hashes hold strings). */
+  taskOptions: z.string().default("{}"),
+  /** sha256 over task, parser version, model, options and the request they build. */
+  configHash: z.string().default(""),
   /** How much of each image to send: fit 384x384 ("low"), cap the long side ("standard"), or as is. */
   detail: z.enum(["low", "standard", "original"]).default("standard"),
   /** Formats Gemini does not take (GIF, BMP, TIFF, AVIF): converted to PNG/JPEG, or skipped. */

@@ -14,6 +14,19 @@ export interface GenerateRequest {
   /** Bytes to send inline, or parts already built for their transport (see imagePart). */
   images: (ImagePart | ImageRequestPart)[];
   prompt: string;
+  /**
+   * The user turn in order, when a task lays it out itself (labels between images): image parts
+   * refer to `images` by index. Default: every image, then the prompt.
+   */
+  parts?: ({ kind: "image"; index: number } | { kind: "text"; text: string })[];
+  systemInstruction?: string;
+  /** Structured output, thinking and sampling settings of the task. */
+  generationConfig?: {
+    responseMimeType?: string;
+    responseJsonSchema?: unknown;
+    thinkingConfig?: { thinkingBudget: number };
+    temperature?: number;
+  };
   maxOutputTokens?: number;
   signal?: AbortSignal;
 }
@@ -79,21 +92,25 @@ export function answerFrom(response: GenerateContentResponse): {
  * One generateContent call with the images (inline, uploaded or by URL), each before the text
  * prompt as the guide advises.
  */
+function userParts(request: GenerateRequest): (ImageRequestPart | { text: string })[] {
+  const image = (index: number): ImageRequestPart => {
+    const img = request.images[index];
+    if (img === undefined) throw new RangeError(`part refers to image ${index}, but the request has ${request.images.length}`);
+    return "data" in img ? inlinePart(img.data, img.mimeType) : img;
+  };
+  if (request.parts === undefined) return [...request.images.map((_, i) => image(i)), { text: request.prompt }];
+  return request.parts.map((part) => (part.kind === "image" ? image(part.index) : { text: part.text }));
+}
+
 export async function generate(client: GoogleGenAI, request: GenerateRequest): Promise<GenerateResult> {
   let response: GenerateContentResponse;
   try {
     response = await client.models.generateContent({
       model: request.model,
-      contents: [
-        {
-          role: "user",
-          parts: [
-            ...request.images.map((img) => ("data" in img ? inlinePart(img.data, img.mimeType) : img)),
-            { text: request.prompt },
-          ],
-        },
-      ],
+      contents: [{ role: "user", parts: userParts(request) }],
       config: {
+        ...request.generationConfig,
+        ...(request.systemInstruction === undefined ? {} : { systemInstruction: request.systemInstruction }),
         ...(request.maxOutputTokens === undefined ? {} : { maxOutputTokens: request.maxOutputTokens }),
         ...(request.signal === undefined ? {} : { abortSignal: request.signal }),
       },

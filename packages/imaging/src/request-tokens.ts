@@ -20,8 +20,11 @@ export function estimateTextTokens(text: string): number {
 // is only used to reserve rate-limit and budget capacity, and settles to the real usage.
 const FALLBACK_RULE: TokenRule = tokenRuleForModel("gemini-2.5-flash");
 
-/** Input tokens of one request: its images by the model's rule plus its text. */
-export function estimateRequestTokens(model: string, images: ImageSize[], text: string): number {
+/**
+ * Input tokens of one request: its images by the model's rule plus its text parts (each part
+ * estimated on its own, as Gemini tokenizes parts separately).
+ */
+export function estimateRequestTokens(model: string, images: ImageSize[], text: string | readonly string[]): number {
   let rule: TokenRule;
   try {
     rule = tokenRuleForModel(model);
@@ -29,5 +32,9 @@ export function estimateRequestTokens(model: string, images: ImageSize[], text: 
     if (!(err instanceof UnknownModelError)) throw err;
     rule = FALLBACK_RULE;
   }
-  return images.reduce((sum, size) => sum + imageTokens(size, rule).tokens, 0) + estimateTextTokens(text);
+  const texts = typeof text === "string" ? [text] : text;
+  return (
+    images.reduce((sum, size) => sum + imageTokens(size, rule).tokens, 0) +
+    texts.reduce((sum, part) => sum + estimateTextTokens(part), 0)
+  );
 }

@@ -316,6 +316,18 @@ export class RunStore {
       .exec();
   }
 
+  /** Adds parse problems (fences, repaired boxes, missing masks...) to the run's `warn:<code>` counters. */
+  async addWarningCounts(
+    runId: string,
+    counters: Readonly<Record<string, number | undefined>>,
+  ): Promise<void> {
+    const entries = Object.entries(counters).filter((e): e is [string, number] => (e[1] ?? 0) > 0);
+    if (entries.length === 0) return;
+    const multi = this.#redis.multi();
+    for (const [code, n] of entries) multi.hincrby(this.keys.run(runId), `warn:${code}`, n);
+    await multi.exec();
+  }
+
   /** The scan-time estimate, shown beside the actual figures. */
   async setEstimate(
     runId: string,

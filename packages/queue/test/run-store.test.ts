@@ -28,6 +28,8 @@ function config(runId: string): RunConfig {
     convert: "convert",
     transport: "auto",
     keepFiles: false,
+    taskOptions: "{}",
+    configHash: "",
   };
 }
 

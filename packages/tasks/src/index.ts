@@ -28,3 +28,4 @@ export * from "./exports/coco.ts";
 export * from "./exports/jsonl.ts";
 export * from "./exports/csv.ts";
 export * from "./exports/preview.ts";
+export * from "./request-texts.ts";

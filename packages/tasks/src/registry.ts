@@ -1,4 +1,4 @@
-import { UsageError } from "@tessera/core";
+import { annotationSchema, UsageError } from "@tessera/core";
 import { z } from "zod";
 import type {
   ModelAnswer,
@@ -108,3 +108,13 @@ export function bind<O, R>(task: TaskDefinition<O, R>, rawOptions: unknown, mode
     parse: (answer, context) => task.parse(answer, options, context),
   };
 }
+
+/**
+ * The whole annotation file: the common members (packages/core) with `result` typed by `task`.
+ * Published as docs/annotation.schema.json.
+ */
+export const annotationFileSchema = z.intersection(
+  annotationSchema.omit({ task: true, result: true }),
+  taskResultUnionSchema,
+);
+export type AnnotationFile = z.output<typeof annotationFileSchema>;

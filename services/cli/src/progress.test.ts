@@ -27,6 +27,8 @@ const base: RunState = {
   convert: "convert",
   transport: "auto",
   keepFiles: false,
+  taskOptions: "{}",
+  configHash: "",
   budget_skipped: 0,
   cancelled: 0,
   cancelRequested: false,

@@ -1,5 +1,6 @@
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { annotationSchema, manifestLineSchema, type ManifestLine } from "@tessera/core";
+import { manifestLineSchema, type ManifestLine } from "@tessera/core";
+import { annotationFileSchema } from "@tessera/tasks";
 import { startEmulator, type Emulator } from "@tessera/gemini-emulator";
 import { imageTokens, sentSize } from "@tessera/imaging";
 import { COLORS, makeScene, useTestBucket, useTestPrefix, type TestBucket } from "@tessera/testing";
@@ -129,7 +130,7 @@ describe("tessera run, S3 to S3, through a worker process and the emulator", () 
         const line = byKey.get(key);
         expect(line?.status, key).toBe("done");
         expect(line?.annotationKey).toBe(`${runId}/annotations/${key}.json`);
-        const annotation = annotationSchema.parse(
+        const annotation = annotationFileSchema.parse(
           JSON.parse((await output.get(`annotations/${key}.json`)).toString("utf8")),
         );
         expect(annotation.source).toMatchObject({
@@ -142,6 +143,8 @@ describe("tessera run, S3 to S3, through a worker process and the emulator", () 
         // Gemini saw the image capped at 1024 px ("standard" detail): same tile count, fewer bytes.
         const sent = sentSize({ width: spec.width, height: spec.height }, "standard");
         expect(annotation.sent).toMatchObject({ ...sent, detail: "standard" });
+        if (annotation.task !== "caption")
+          throw new Error(`a ${annotation.task} annotation in a caption run`);
         expect(annotation.result.caption).toContain(`${sent.width}x${sent.height}`);
         expect(annotation.result.caption).toMatch(/red/);
         expect(annotation.usage.imageTokens).toBe(imageTokens(spec, MODEL).tokens);

@@ -4,9 +4,19 @@ import type { ScanFigures } from "./scan.ts";
 
 /**
  * Output tokens a task's answer typically takes, for the estimate only (budgets reserve the full
- * maxOutputTokens). A guess from the prompts' wording: a caption is a sentence or two.
+ * maxOutputTokens). Guesses from the prompts and schemas, not measurements.
  */
-export const TYPICAL_OUTPUT_TOKENS: Record<Task, number> = { caption: 60 };
+export const TYPICAL_OUTPUT_TOKENS: Record<Task, number> = {
+  caption: 60,
+  classify: 10,
+  vqa: 40,
+  // About 30 tokens per box, ten boxes.
+  detect: 300,
+  // A base64 probability-map PNG per object is long.
+  segment: 2_000,
+  compare: 200,
+  custom: 200,
+};
 
 export interface Estimate {
   images: number;

@@ -89,7 +89,10 @@ export const dryRunSink: ScanSink = {
  */
 export async function scanSource(
   sink: ScanSink,
-  config: Pick<RunConfig, "runId" | "model" | "prompt" | "detail" | "convert">,
+  config: Pick<RunConfig, "runId" | "model" | "detail" | "convert"> & {
+    /** The texts each request sends (see requestTexts), for its token estimate. */
+    texts: readonly string[];
+  },
   source: Storage,
   now: () => Date,
   options: ScanOptions = {},
@@ -167,7 +170,7 @@ export async function scanSource(
         progress.images++;
         const { probe } = classified;
         const display = { width: probe.displayWidth, height: probe.displayHeight };
-        const tokens = estimateRequestTokens(config.model, [sentSize(display, config.detail)], config.prompt);
+        const tokens = estimateRequestTokens(config.model, [sentSize(display, config.detail)], config.texts);
         progress.estimatedPromptTokens += tokens;
         progress.imageTokens.push(tokens);
         progress.formats[probe.format] = (progress.formats[probe.format] ?? 0) + 1;

@@ -1,13 +1,7 @@
-import {
-  DEFAULT_CAPTION_PROMPT,
-  UsageError,
-  errorMessage,
-  newRunId,
-  type RunConfig,
-  type Task,
-} from "@tessera/core";
+import { UsageError, errorMessage, newRunId, type RunConfig, type Task } from "@tessera/core";
 import { priceFor, UnknownPriceError, type ModelPrice } from "@tessera/config";
 import { enqueueFinalize } from "@tessera/queue";
+import { bindTask, requestTexts } from "@tessera/tasks";
 import { isUnder, type Storage } from "@tessera/storage";
 import type { IngestDeps } from "./deps.ts";
 import { estimateFromScan } from "./estimate.ts";
@@ -17,8 +11,9 @@ export interface RunRequest {
   source: string;
   out: string;
   task: Task;
+  /** The task's options as given (flags); checked against the task's schema before anything runs. */
+  taskOptions?: unknown;
   model: string;
-  prompt?: string;
   runId?: string;
   maxOutputTokens: number;
   detail: "low" | "standard" | "original";
@@ -70,7 +65,10 @@ async function scanAndMark(
   const log = deps.log.child({ runId: config.runId });
   let scanned;
   try {
-    scanned = await scanSource(runSink(deps, config.runId), config, source, deps.now, {
+    const texts = requestTexts(
+      bindTask(config.task, JSON.parse(config.taskOptions) as unknown, config.model).build(1),
+    );
+    scanned = await scanSource(runSink(deps, config.runId), { ...config, texts }, source, deps.now, {
       ...(excludedPrefix === undefined ? {} : { excludedPrefix }),
       ...(request.probeConcurrency === undefined ? {} : { probeConcurrency: request.probeConcurrency }),
       ...(request.onProgress === undefined ? {} : { onProgress: request.onProgress }),
@@ -119,6 +117,15 @@ export async function startRun(deps: IngestDeps, request: RunRequest): Promise<R
     }
   }
 
+  // Bad task options are a usage error here, before anything is listed or enqueued.
+  const task = bindTask(request.task, request.taskOptions ?? {}, request.model);
+  if (task.multiImage === "set") {
+    throw new UsageError(
+      `--task ${request.task} compares sets of images, which runs cannot form yet (pairs from a manifest are not built)`,
+    );
+  }
+  const taskRequest = task.build(1);
+
   const first = await source.list({ pageSize: 1 })[Symbol.asyncIterator]().next();
   if (first.done) throw new UsageError(`no objects under ${source.describe()}: nothing to annotate`);
 
@@ -127,7 +134,9 @@ export async function startRun(deps: IngestDeps, request: RunRequest): Promise<R
     runId: request.runId ?? newRunId(now),
     task: request.task,
     model: request.model,
-    prompt: request.prompt ?? DEFAULT_CAPTION_PROMPT,
+    prompt: taskRequest.prompt,
+    taskOptions: JSON.stringify(task.options),
+    configHash: task.configHash,
     source: request.source,
     out: request.out,
     createdAt: now.toISOString(),

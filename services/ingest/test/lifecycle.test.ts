@@ -175,6 +175,8 @@ describe("run lifecycle", () => {
       runId: `resume${counter}`,
       ...request(locations),
       prompt: "Caption this image.",
+      taskOptions: "{}",
+      configHash: "",
       createdAt: new Date().toISOString(),
     };
     await runs.create(config);

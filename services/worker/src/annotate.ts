@@ -13,6 +13,7 @@ import type { WorkerDeps } from "./deps.ts";
 import { runFiles } from "./layout.ts";
 import { Hold } from "./reservations.ts";
 import { sendImage } from "./send.ts";
+import { requestTexts, taskOf } from "./task.ts";
 
 export interface Attempt {
   /** 1-based number of this attempt. */
@@ -59,7 +60,11 @@ async function fetchImage(deps: WorkerDeps, run: RunState, payload: JobPayload<"
 }
 
 function inputEstimate(run: RunState, display: { width: number; height: number }): number {
-  return estimateRequestTokens(run.model, [sentSize(display, run.detail)], run.prompt);
+  return estimateRequestTokens(
+    run.model,
+    [sentSize(display, run.detail)],
+    requestTexts(taskOf(run).build(1)),
+  );
 }
 
 /**
@@ -117,13 +122,32 @@ export async function annotateImage(
     }
     const bytes = await fetchImage(deps, run, payload);
     const image = await prepareImage(bytes, { detail: run.detail, convert: run.convert });
+    const task = taskOf(run);
+    const request = task.build(1);
     if (!hold) {
-      const tokens = estimateRequestTokens(run.model, [image], run.prompt);
+      const tokens = estimateRequestTokens(run.model, [image], requestTexts(request));
       hold = await Hold.take(deps, run, tokens);
       if (!hold) return await budgetSkip(tokens + run.maxOutputTokens);
     }
-    const { answer, transport, warnings: sendWarnings } = await sendImage(deps, run, payload.key, image);
+    const {
+      answer,
+      transport,
+      warnings: sendWarnings,
+    } = await sendImage(deps, run, payload.key, image, request);
     const cost = await hold.settle(answer.usage);
+    const parsed = await task.parse(
+      { text: answer.text, finishReason: answer.finishReason },
+      { images: [{ label: payload.key, transform: image.transform }] },
+    );
+    await deps.runs.addWarningCounts(run.runId, parsed.counters);
+    const outcome = parsed.perImage[0];
+    if (!outcome?.ok) {
+      // Paid for but unusable: recorded as failed with the reason.
+      throw new TesseraError(
+        "unparseable",
+        outcome ? `${outcome.code}: ${outcome.error}` : "no result for the image",
+      );
+    }
     const annotation: Annotation = annotationSchema.parse({
       schemaVersion: ANNOTATION_SCHEMA_VERSION,
       runId: run.runId,
@@ -148,16 +172,12 @@ export async function annotateImage(
         detail: run.detail,
         transport,
       },
-      result: { caption: answer.text.trim() },
+      result: outcome.result,
+      configHash: task.configHash,
+      partial: outcome.partial,
       usage: answer.usage,
       finishReason: answer.finishReason,
-      warnings: [
-        ...image.warnings,
-        ...sendWarnings,
-        ...(answer.finishReason === "MAX_TOKENS"
-          ? [`answer cut at maxOutputTokens (${run.maxOutputTokens})`]
-          : []),
-      ],
+      warnings: [...image.warnings, ...sendWarnings, ...outcome.warnings],
       startedAt: startedAt.toISOString(),
       completedAt: deps.now().toISOString(),
     } satisfies Annotation);

@@ -11,6 +11,7 @@ import {
 import type { PreparedImage } from "@tessera/imaging";
 import { TesseraError } from "@tessera/core";
 import type { RunState } from "@tessera/queue";
+import type { TaskRequest } from "@tessera/tasks";
 import type { WorkerDeps } from "./deps.ts";
 
 export type Transport = "inline" | "files" | "url";
@@ -91,11 +92,15 @@ export async function sendImage(
   run: RunState,
   key: string,
   image: PreparedImage,
+  task: TaskRequest,
 ): Promise<Sent> {
   const request = (part: ImageRequestPart) =>
     generate(deps.gemini, {
       model: run.model,
-      prompt: run.prompt,
+      prompt: task.prompt,
+      parts: task.parts,
+      ...(task.systemInstruction === undefined ? {} : { systemInstruction: task.systemInstruction }),
+      generationConfig: task.generationConfig,
       maxOutputTokens: run.maxOutputTokens,
       images: [part],
     });

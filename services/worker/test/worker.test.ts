@@ -83,6 +83,8 @@ async function createRun(files: Record<string, Buffer>, extra: Partial<RunConfig
     convert: "convert",
     transport: "auto",
     keepFiles: false,
+    taskOptions: "{}",
+    configHash: "",
     ...extra,
   };
   await runs.create(config);

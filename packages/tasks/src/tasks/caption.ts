@@ -1,4 +1,3 @@
-import { captionResultSchema } from "@tessera/core";
 import { z } from "zod";
 import { defineTask, type ModelAnswer, type ParseOutcome } from "../contract.ts";
 import { keyedSchema, keyRange, layoutParts } from "../image-keys.ts";
@@ -6,6 +5,8 @@ import type { JsonSchema } from "../json-schema.ts";
 import { assemble, fail, isRecord, succeed, type Draft } from "../outcome.ts";
 import { parseSingleOrKeyed } from "../single-or-keyed.ts";
 import type { Problem } from "../warnings.ts";
+
+export const captionResultSchema = z.object({ caption: z.string() });
 
 export const captionOptionsSchema = z.object({
   length: z.enum(["short", "medium", "long"]).default("short"),

@@ -4,7 +4,8 @@ import { pathToFileURL } from "node:url";
 import type { Command } from "commander";
 import { FilesCache } from "@tessera/gemini";
 import { FleetRateLimiter } from "@tessera/queue";
-import { annotationSchema, UsageError } from "@tessera/core";
+import { UsageError } from "@tessera/core";
+import { annotationFileSchema } from "@tessera/tasks";
 import { startEmulator } from "@tessera/gemini-emulator";
 import { startRun } from "@tessera/ingest";
 import { startWorker } from "@tessera/worker";
@@ -101,11 +102,12 @@ export function registerDemo(program: Command, common: (cmd: Command) => Command
       console.log(`\nannotations: ${resolve(out, run.runId, "annotations")}/`);
       console.log(`manifest:    ${manifest}`);
       const sample = resolve(out, run.runId, "annotations", "misc", "red-square.png.json");
-      const annotation = annotationSchema.safeParse(
+      const annotation = annotationFileSchema.safeParse(
         JSON.parse(await readFile(sample, "utf8").catch(() => "null")),
       );
-      if (annotation.success)
+      if (annotation.success && annotation.data.task === "caption") {
         console.log(`example:     misc/red-square.png -> "${annotation.data.result.caption}"`);
+      }
       console.log(
         `\nsame run from the CLI: pnpm tessera run ${source} --out ${target} --wait  (with a worker and GOOGLE_GEMINI_BASE_URL set)`,
       );

@@ -3,15 +3,15 @@ import { modelRequestLimits, priceFor, UnknownPriceError } from "@tessera/config
 import { taskSchema, UsageError } from "@tessera/core";
 import { dryRunSink, estimateFromScan, scanSource } from "@tessera/ingest";
 import { estimateTextTokens } from "@tessera/imaging";
-import { DEFAULT_CAPTION_PROMPT } from "@tessera/core";
 import { isUnder } from "@tessera/storage";
+import { bindTask, requestTexts } from "@tessera/tasks";
+import { addTaskFlags, taskOptionsFromFlags, type TaskFlags } from "../task-flags.ts";
 import { configFrom, storageCache, type CommonFlags } from "../context.ts";
 import { formatDuration, usd } from "../progress.ts";
 
-interface EstimateFlags extends CommonFlags {
+interface EstimateFlags extends CommonFlags, TaskFlags {
   task: string;
   model?: string;
-  prompt?: string;
   detail: "low" | "standard" | "original";
   convert: "convert" | "skip";
   maxOutputTokens?: string;
@@ -35,121 +35,123 @@ export function durationAtLimits(
 }
 
 export function registerEstimate(program: Command, _common: (cmd: Command) => Command): void {
-  program
-    .command("estimate")
-    .description("what a run would cost, from image headers only: nothing is downloaded, queued or sent")
-    .argument("<source>", "where the images are: s3://bucket/prefix or file:///absolute/dir")
-    .option("--task <task>", `what to ask for (${taskSchema.options.join(", ")})`, "caption")
-    .option("--model <model>", "Gemini model (default: GEMINI_MODEL or gemini-2.5-flash)")
-    .option("--prompt <text>", "replace the task's default prompt")
-    .addOption(
-      new Option("--detail <level>", "as for `run`")
-        .choices(["low", "standard", "original"])
-        .default("standard"),
-    )
-    .addOption(
-      new Option("--convert <policy>", "as for `run`").choices(["convert", "skip"]).default("convert"),
-    )
-    .option("--max-output-tokens <n>", "output cap per request (default: TESSERA_MAX_OUTPUT_TOKENS or 1024)")
-    .option(
-      "--out <uri>",
-      "the run's output location: left out of the estimate when it lies inside the source",
-    )
-    .option("--s3-endpoint <url>", "S3-compatible endpoint (env S3_ENDPOINT)")
-    .option("--json", "print machine-readable output")
-    .action(async (sourceUri: string, flags: EstimateFlags) => {
-      const task = taskSchema.safeParse(flags.task);
-      if (!task.success)
-        throw new UsageError(
-          `--task: unknown task "${flags.task}" (known: ${taskSchema.options.join(", ")})`,
-        );
-      const config = configFrom(flags, {
-        GEMINI_MODEL: flags.model,
-        TESSERA_MAX_OUTPUT_TOKENS: flags.maxOutputTokens,
-      });
-      const model = config.env.GEMINI_MODEL;
-      const prompt = flags.prompt ?? DEFAULT_CAPTION_PROMPT;
-      const storages = storageCache(config);
-      const source = storages(sourceUri);
-      await source.checkAccess();
-      const excluded =
-        flags.out === undefined ? undefined : isUnder(source.location, storages(flags.out).location);
-      const tty = process.stderr.isTTY && !flags.json;
-      const scan = await scanSource(
-        dryRunSink,
-        { runId: "estimate", model, prompt, detail: flags.detail, convert: flags.convert },
-        source,
-        () => new Date(),
-        {
-          ...(excluded ? { excludedPrefix: excluded } : {}),
-          onProgress: (p) => {
-            if (tty)
-              process.stderr.write(
-                `\r\x1b[2Kscanning ${source.describe()}: ${p.listed} objects, ${p.images} images`,
-              );
-          },
-        },
-      );
-      if (tty) process.stderr.write("\r\x1b[2K");
-      const runConfig = { model, task: task.data, maxOutputTokens: config.env.TESSERA_MAX_OUTPUT_TOKENS };
-      const estimate = estimateFromScan(runConfig, scan, config.prices);
-      const limits = config.rateLimits(model);
-      const duration = durationAtLimits(estimate.requests, estimate.promptTokens, limits);
-      let price;
-      try {
-        price = priceFor(config.prices, model);
-      } catch (err) {
-        if (!(err instanceof UnknownPriceError)) throw err;
-      }
-      const broken = Object.values(scan.brokenReasons).reduce((a, b) => a + b, 0);
-      const report = {
-        source: source.describe(),
-        model,
-        task: task.data,
-        detail: flags.detail,
-        objects: scan.listed,
-        images: scan.images,
-        imagesByFormat: scan.formats,
-        failingAtHeader: scan.brokenReasons,
-        skipped: scan.skipped,
-        skippedByReason: scan.skipReasons,
-        requests: estimate.requests,
-        promptTokens: estimate.promptTokens,
-        promptTextTokensPerRequest: estimateTextTokens(prompt),
-        perImage: estimate.perImage ?? null,
-        outputTokens: estimate.outputTokens,
-        costUsd: estimate.costMicros === undefined ? null : estimate.costMicros / 1e6,
-        price: price ?? null,
-        maxImagesPerRequest: modelRequestLimits(model).maxImagesPerRequest,
-        rateLimits: limits,
-        durationMs: Math.round(duration.ms),
-        boundBy: duration.bound,
-      };
-      if (flags.json) {
-        console.log(JSON.stringify(report, null, 2));
-        return;
-      }
-      const byFormat = Object.entries(scan.formats)
-        .sort((a, b) => b[1] - a[1])
-        .map(([f, n]) => `${f} ${n}`)
-        .join(", ");
-      const lines = [
-        `source    ${report.source}: ${scan.listed} objects, ${scan.images} images${byFormat ? ` (${byFormat})` : ""}`,
-        ...Object.entries(scan.skipReasons).map(([reason, n]) => `skipped   ${n} x ${reason}`),
-        ...(broken
-          ? Object.entries(scan.brokenReasons).map(([reason, n]) => `will fail ${n} x ${reason}`)
-          : []),
-        `model     ${model}, task ${task.data}, detail ${flags.detail}`,
-        `requests  ${estimate.requests} (one image each)`,
-        `input     ${estimate.promptTokens} tokens` +
-          (estimate.perImage
-            ? ` (per request min ${estimate.perImage.min} / median ${estimate.perImage.median} / max ${estimate.perImage.max}, ${report.promptTextTokensPerRequest} of them prompt text)`
-            : ""),
-        `output    ~${estimate.outputTokens} tokens (typical answer; each request is capped at ${runConfig.maxOutputTokens})`,
-        `cost      ${estimate.costMicros === undefined ? `unknown (no price for ${model}: set TESSERA_PRICES)` : `~${usd(estimate.costMicros)}`}` +
-          (price ? ` at $${price.input}/M input, $${price.output}/M output` : ""),
-        `time      ${duration.bound === "none" ? "no rate limit configured" : `at least ${formatDuration(duration.ms)} (bound by ${duration.bound.toUpperCase()} of ${config.env.GEMINI_TIER}: ${[limits.rpm && `${limits.rpm} RPM`, limits.tpm && `${limits.tpm} TPM`, limits.rpd && `${limits.rpd} RPD`].filter(Boolean).join(", ")})`}`,
-      ];
-      console.log(lines.join("\n"));
+  addTaskFlags(
+    program
+      .command("estimate")
+      .description("what a run would cost, from image headers only: nothing is downloaded, queued or sent")
+      .argument("<source>", "where the images are: s3://bucket/prefix or file:///absolute/dir")
+      .option("--task <task>", `what to ask for (${taskSchema.options.join(", ")})`, "caption")
+      .option("--model <model>", "Gemini model (default: GEMINI_MODEL or gemini-2.5-flash)")
+      .addOption(
+        new Option("--detail <level>", "as for `run`")
+          .choices(["low", "standard", "original"])
+          .default("standard"),
+      )
+      .addOption(
+        new Option("--convert <policy>", "as for `run`").choices(["convert", "skip"]).default("convert"),
+      )
+      .option(
+        "--max-output-tokens <n>",
+        "output cap per request (default: TESSERA_MAX_OUTPUT_TOKENS or 1024)",
+      )
+      .option(
+        "--out <uri>",
+        "the run's output location: left out of the estimate when it lies inside the source",
+      )
+      .option("--s3-endpoint <url>", "S3-compatible endpoint (env S3_ENDPOINT)")
+      .option("--json", "print machine-readable output"),
+  ).action(async (sourceUri: string, flags: EstimateFlags) => {
+    const task = taskSchema.safeParse(flags.task);
+    if (!task.success)
+      throw new UsageError(`--task: unknown task "${flags.task}" (known: ${taskSchema.options.join(", ")})`);
+    const config = configFrom(flags, {
+      GEMINI_MODEL: flags.model,
+      TESSERA_MAX_OUTPUT_TOKENS: flags.maxOutputTokens,
     });
+    const model = config.env.GEMINI_MODEL;
+    const bound = bindTask(task.data, taskOptionsFromFlags(task.data, flags), model);
+    const texts = requestTexts(bound.build(1));
+    const storages = storageCache(config);
+    const source = storages(sourceUri);
+    await source.checkAccess();
+    const excluded =
+      flags.out === undefined ? undefined : isUnder(source.location, storages(flags.out).location);
+    const tty = process.stderr.isTTY && !flags.json;
+    const scan = await scanSource(
+      dryRunSink,
+      { runId: "estimate", model, texts, detail: flags.detail, convert: flags.convert },
+      source,
+      () => new Date(),
+      {
+        ...(excluded ? { excludedPrefix: excluded } : {}),
+        onProgress: (p) => {
+          if (tty)
+            process.stderr.write(
+              `\r\x1b[2Kscanning ${source.describe()}: ${p.listed} objects, ${p.images} images`,
+            );
+        },
+      },
+    );
+    if (tty) process.stderr.write("\r\x1b[2K");
+    const runConfig = { model, task: task.data, maxOutputTokens: config.env.TESSERA_MAX_OUTPUT_TOKENS };
+    const estimate = estimateFromScan(runConfig, scan, config.prices);
+    const limits = config.rateLimits(model);
+    const duration = durationAtLimits(estimate.requests, estimate.promptTokens, limits);
+    let price;
+    try {
+      price = priceFor(config.prices, model);
+    } catch (err) {
+      if (!(err instanceof UnknownPriceError)) throw err;
+    }
+    const broken = Object.values(scan.brokenReasons).reduce((a, b) => a + b, 0);
+    const report = {
+      source: source.describe(),
+      model,
+      task: task.data,
+      detail: flags.detail,
+      objects: scan.listed,
+      images: scan.images,
+      imagesByFormat: scan.formats,
+      failingAtHeader: scan.brokenReasons,
+      skipped: scan.skipped,
+      skippedByReason: scan.skipReasons,
+      requests: estimate.requests,
+      promptTokens: estimate.promptTokens,
+      promptTextTokensPerRequest: texts.reduce((sum, t) => sum + estimateTextTokens(t), 0),
+      perImage: estimate.perImage ?? null,
+      outputTokens: estimate.outputTokens,
+      costUsd: estimate.costMicros === undefined ? null : estimate.costMicros / 1e6,
+      price: price ?? null,
+      maxImagesPerRequest: modelRequestLimits(model).maxImagesPerRequest,
+      rateLimits: limits,
+      durationMs: Math.round(duration.ms),
+      boundBy: duration.bound,
+    };
+    if (flags.json) {
+      console.log(JSON.stringify(report, null, 2));
+      return;
+    }
+    const byFormat = Object.entries(scan.formats)
+      .sort((a, b) => b[1] - a[1])
+      .map(([f, n]) => `${f} ${n}`)
+      .join(", ");
+    const lines = [
+      `source    ${report.source}: ${scan.listed} objects, ${scan.images} images${byFormat ? ` (${byFormat})` : ""}`,
+      ...Object.entries(scan.skipReasons).map(([reason, n]) => `skipped   ${n} x ${reason}`),
+      ...(broken
+        ? Object.entries(scan.brokenReasons).map(([reason, n]) => `will fail ${n} x ${reason}`)
+        : []),
+      `model     ${model}, task ${task.data}, detail ${flags.detail}`,
+      `requests  ${estimate.requests} (one image each)`,
+      `input     ${estimate.promptTokens} tokens` +
+        (estimate.perImage
+          ? ` (per request min ${estimate.perImage.min} / median ${estimate.perImage.median} / max ${estimate.perImage.max}, ${report.promptTextTokensPerRequest} of them prompt text)`
+          : ""),
+      `output    ~${estimate.outputTokens} tokens (typical answer; each request is capped at ${runConfig.maxOutputTokens})`,
+      `cost      ${estimate.costMicros === undefined ? `unknown (no price for ${model}: set TESSERA_PRICES)` : `~${usd(estimate.costMicros)}`}` +
+        (price ? ` at $${price.input}/M input, $${price.output}/M output` : ""),
+      `time      ${duration.bound === "none" ? "no rate limit configured" : `at least ${formatDuration(duration.ms)} (bound by ${duration.bound.toUpperCase()} of ${config.env.GEMINI_TIER}: ${[limits.rpm && `${limits.rpm} RPM`, limits.tpm && `${limits.tpm} TPM`, limits.rpd && `${limits.rpd} RPD`].filter(Boolean).join(", ")})`}`,
+    ];
+    console.log(lines.join("\n"));
+  });
 }
