@@ -1,4 +1,4 @@
-import { bindTask, type BoundTask, type TaskName } from "@tessera/tasks";
+import { bindTask, type BoundTask } from "@tessera/tasks";
 import type { RunState } from "@tessera/queue";
 
 const bound = new Map<string, BoundTask>();
@@ -8,7 +8,7 @@ export function taskOf(run: RunState): BoundTask {
   const key = `${run.runId}\u0000${run.configHash}`;
   let task = bound.get(key);
   if (!task) {
-    task = bindTask(run.task as TaskName, JSON.parse(run.taskOptions) as unknown, run.model);
+    task = bindTask(run.task, JSON.parse(run.taskOptions) as unknown, run.model);
     if (bound.size > 1_000) bound.clear();
     bound.set(key, task);
   }
