@@ -15,6 +15,7 @@ const COMMANDS: Record<string, () => Promise<Register>> = {
   emulator: async () => (await import("./commands/emulator.ts")).registerEmulator,
   tokens: async () => (await import("./commands/tokens.ts")).registerTokens,
   estimate: async () => (await import("./commands/estimate.ts")).registerEstimate,
+  export: async () => (await import("./commands/export.ts")).registerExport,
   demo: async () => (await import("./commands/demo.ts")).registerDemo,
 };
 

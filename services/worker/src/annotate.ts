@@ -14,6 +14,7 @@ import { runFiles } from "./layout.ts";
 import { Hold } from "./reservations.ts";
 import { sendImage } from "./send.ts";
 import { requestTexts, taskOf } from "./task.ts";
+import { locatedObjects, renderPreview, type ExportRecord } from "@tessera/tasks";
 
 export interface Attempt {
   /** 1-based number of this attempt. */
@@ -184,6 +185,18 @@ export async function annotateImage(
     await deps.storage(run.out).put(annotationKey, JSON.stringify(annotation, null, 2) + "\n", {
       contentType: "application/json",
     });
+    const objects = locatedObjects({
+      task: run.task,
+      result: outcome.result,
+      source: annotation.source,
+    } as ExportRecord);
+    if (objects !== undefined) {
+      // A picture of what was found, drawn on the original (orientation applied).
+      const preview = await renderPreview(bytes, objects);
+      await deps
+        .storage(run.out)
+        .put(runFiles.preview(run.runId, payload.key), preview, { contentType: "image/png" });
+    }
     await record(deps, run.runId, doneLine(payload, annotation, annotationKey, attempt, deps.now()), cost);
     log.debug("annotated", { tokens: answer.usage.totalTokens });
     return "done";

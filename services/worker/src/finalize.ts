@@ -1,6 +1,7 @@
 import type { ManifestLine } from "@tessera/core";
 import type { RunState } from "@tessera/queue";
 import type { WorkerDeps } from "./deps.ts";
+import { buildExport, readAnnotations, SPATIAL_TASKS } from "./exports.ts";
 import { runFiles } from "./layout.ts";
 
 /** run.json: the run's configuration and final figures, for people and tools reading storage. */
@@ -63,6 +64,16 @@ export async function finalizeRun(deps: WorkerDeps, runId: string): Promise<void
     },
   );
   const finishedAt = deps.now();
+  if (SPATIAL_TASKS.has(run.task)) {
+    // COCO for the whole run (all annotations are read back: fine up to a few hundred thousand
+    // images; `tessera export` rebuilds it any time).
+    const coco = buildExport(
+      { ...run, finishedAt: finishedAt.toISOString() },
+      await readAnnotations(out, runId),
+      "coco",
+    );
+    await out.put(runFiles.coco(runId), coco.body, { contentType: coco.contentType });
+  }
   const status = run.cancelRequested
     ? "cancelled"
     : run.budget_skipped > 0

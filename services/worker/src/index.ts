@@ -3,3 +3,4 @@ export * from "./layout.ts";
 export * from "./annotate.ts";
 export * from "./finalize.ts";
 export * from "./worker.ts";
+export * from "./exports.ts";

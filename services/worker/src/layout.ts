@@ -6,4 +6,7 @@ export const runFiles = {
   runJson: (runId: string) => `${runId}/run.json`,
   manifest: (runId: string) => `${runId}/manifest.jsonl`,
   annotation: (runId: string, sourceKey: string) => `${runId}/annotations/${sourceKey}.json`,
+  /** Boxes, labels and masks drawn over the image, for detect and segment runs. */
+  preview: (runId: string, sourceKey: string) => `${runId}/previews/${sourceKey}.png`,
+  coco: (runId: string) => `${runId}/coco.json`,
 };
