@@ -1,7 +1,7 @@
 import pLimit from "p-limit";
 import { errorMessage, type ManifestLine, type RunConfig } from "@tessera/core";
 import type { EnqueueItem } from "@tessera/queue";
-import type { ObjectInfo, Storage } from "@tessera/storage";
+import { InvalidKeyError, type ObjectInfo, type Storage } from "@tessera/storage";
 import { createHash } from "node:crypto";
 import { estimateRequestTokens, sentSize } from "@tessera/imaging";
 import { classifyObject } from "./classify.ts";
@@ -132,13 +132,15 @@ export async function scanSource(
     try {
       classified = await classifyObject(source, object);
     } catch (err) {
-      // One unreadable object must not fail the run: it counts as an image that failed.
+      // One unreadable object must not fail the run: it counts as an image that failed. A key
+      // Tessera refuses to address (`..`, a leading slash) is final; anything else may pass.
       progress.images++;
+      const errorClass = err instanceof InvalidKeyError ? "permanent" : "transient";
       await record({
         key: object.key,
         etag: object.etag,
         status: "failed",
-        error: { class: "transient", message: `could not read the object's header: ${errorMessage(err)}` },
+        error: { class: errorClass, message: `could not read the object's header: ${errorMessage(err)}` },
         at,
       });
       return;
