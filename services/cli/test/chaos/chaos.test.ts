@@ -1,6 +1,5 @@
 import { spawn, spawnSync, type ChildProcess } from "node:child_process";
 import { mkdtemp, rm } from "node:fs/promises";
-import { createServer } from "node:net";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { fileURLToPath } from "node:url";
@@ -10,6 +9,7 @@ import { manifestLineSchema, type ManifestLine } from "@tessera/core";
 import { startEmulator, type Emulator } from "@tessera/gemini-emulator";
 import { RunStore, type RunState } from "@tessera/queue";
 import { COLORS, makeScene, useTestBucket, type TestBucket } from "@tessera/testing";
+import { freePort } from "../../src/local-redis.ts";
 import { exitOf, tessera, tesseraProcess } from "../cli.ts";
 
 // Crash safety, end to end: worker processes killed with SIGKILL mid-request, Redis killed and
@@ -28,19 +28,6 @@ let emulator: Emulator;
 let redisDir: string;
 let redisPort: number;
 let redis: ChildProcess | undefined;
-
-async function freePort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const server = createServer();
-    server.once("error", reject);
-    server.listen(0, "127.0.0.1", () => {
-      const address = server.address();
-      server.close(() =>
-        typeof address === "object" && address ? resolve(address.port) : reject(new Error("no port")),
-      );
-    });
-  });
-}
 
 /** A Redis of this test's own (it is killed and restarted), with every write in its AOF. */
 async function startRedis(): Promise<void> {
