@@ -50,7 +50,7 @@ beforeAll(async () => {
       seed: spec.seed,
       shapes: 3,
       format: spec.format,
-      orientation: spec.orientation as 1,
+      orientation: spec.orientation,
     });
     truths.set(spec.key, scene.truth);
     await data.put(spec.key, scene.bytes, { contentType: scene.mime });
