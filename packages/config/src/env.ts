@@ -72,8 +72,10 @@ export const envSchema = z.object({
       'Per-model prices in USD per 1M tokens as JSON, e.g. {"gemini-2.5-flash":{"input":0.3,"output":2.5}}',
     ),
   TESSERA_MAX_OUTPUT_TOKENS: positiveInt
-    .default(1024)
-    .describe("Output cap per request (maxOutputTokens): bounds what one image can cost, so budgets hold"),
+    .optional()
+    .describe(
+      "Output cap per request (maxOutputTokens), bounding one image's cost; unset: per task (caption 1024 ... segment 32768)",
+    ),
   S3_ENDPOINT: z.url().optional().describe("S3-compatible endpoint (MinIO, RGW); unset means AWS S3"),
   S3_FORCE_PATH_STYLE: bool
     .optional()

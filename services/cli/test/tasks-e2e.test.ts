@@ -113,8 +113,22 @@ describe("every task, end to end", () => {
     }
   });
 
-  it("segment: masks with IoU >= 0.9 against the truth, and a COCO file", async () => {
-    for (const annotation of await runTask("segment")) {
+  it("segment: masks with IoU >= 0.9 against the truth, a COCO file and previews", async () => {
+    const annotations = await runTask("segment");
+    const output = bucket.storage(`out-segment/${annotations[0]!.runId}`);
+    const coco = JSON.parse((await output.get("coco.json")).toString("utf8")) as {
+      images: unknown[];
+      annotations: { segmentation: { counts: number[]; size: [number, number] } }[];
+    };
+    expect(coco.images).toHaveLength(SCENES.length);
+    expect(coco.annotations).toHaveLength(SCENES.length * 3);
+    for (const a of coco.annotations) {
+      expect(a.segmentation.counts.reduce((x, y) => x + y, 0)).toBe(
+        a.segmentation.size[0] * a.segmentation.size[1],
+      );
+    }
+    for (const spec of SCENES) expect(await output.head(`previews/${spec.key}.png`)).toBeDefined();
+    for (const annotation of annotations) {
       if (annotation.task !== "segment") throw new Error(annotation.task);
       const truth = truthOf(annotation);
       for (const object of truth.objects) {
@@ -132,7 +146,7 @@ describe("every task, end to end", () => {
               y >= y0 &&
               y < y1 &&
               object.mask.data[(y - y0) * object.mask.width + (x - x0)] === 1;
-            const inMask = mask[x * truth.height + y] === 1; // COCO RLE is column-major
+            const inMask = mask[y * truth.width + x] === 1;
             if (inTruth && inMask) both++;
             if (inTruth || inMask) either++;
           }

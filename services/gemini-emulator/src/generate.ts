@@ -7,6 +7,8 @@ import type { ImageAnalysis, ImageSizeInfo } from "./image.ts";
 import { analyseImage, measureImage } from "./image.ts";
 import type { InlineImage, ParsedRequest } from "./request.ts";
 import { colourNamesOf, fillSchema, pickEnum } from "./schema-fill.ts";
+import type { SightOptions } from "./sight/index.ts";
+import { sightAnswer } from "./sight/index.ts";
 import type { ModalityTokenCount, PricedImage, PromptTokens, UsageMetadata } from "./usage.ts";
 import { promptTokens, textTokens, truncateToTokens, usageMetadata } from "./usage.ts";
 
@@ -34,6 +36,8 @@ export interface CountTokensResponse {
 export interface ModelCall {
   model: string;
   rule: TokenRule;
+  /** How sight answers Tessera's tasks about synthetic scenes (mask format, analysis size). */
+  sight?: SightOptions;
 }
 
 /** What the call cost, for the emulator's billing counters. */
@@ -53,7 +57,10 @@ export async function generateContent(
   const prompt = price(request, analyses, call.rule);
 
   const { generation } = request;
-  const full = composeAnswer(analyses, generation.responseMimeType, generation.schema);
+  // Tessera's own task requests get sight's answers; anything else the colour-based answer.
+  const full =
+    (await sightAnswer(request, analyses, call.sight)) ??
+    composeAnswer(analyses, generation.responseMimeType, generation.schema);
   const max = generation.maxOutputTokens;
   const { text, truncated } =
     max === undefined ? { text: full, truncated: false } : truncateToTokens(full, max);

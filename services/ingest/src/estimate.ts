@@ -18,6 +18,20 @@ export const TYPICAL_OUTPUT_TOKENS: Record<Task, number> = {
   custom: 200,
 };
 
+/**
+ * The output cap per request when none is configured: enough for a complete answer, since a cut
+ * answer is paid for and partly lost. Segment answers carry a PNG per object.
+ */
+export const DEFAULT_MAX_OUTPUT_TOKENS: Record<Task, number> = {
+  caption: 1_024,
+  classify: 256,
+  vqa: 1_024,
+  detect: 4_096,
+  segment: 32_768,
+  compare: 4_096,
+  custom: 8_192,
+};
+
 export interface Estimate {
   images: number;
   requests: number;

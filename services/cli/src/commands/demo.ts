@@ -7,7 +7,7 @@ import { FleetRateLimiter } from "@tessera/queue";
 import { UsageError } from "@tessera/core";
 import { annotationFileSchema } from "@tessera/tasks";
 import { startEmulator } from "@tessera/gemini-emulator";
-import { startRun } from "@tessera/ingest";
+import { DEFAULT_MAX_OUTPUT_TOKENS, startRun } from "@tessera/ingest";
 import { startWorker } from "@tessera/worker";
 import { configFrom, geminiClientFor, openContext, type CommonFlags } from "../context.ts";
 import { writeDemoImages } from "../demo-images.ts";
@@ -90,7 +90,7 @@ export function registerDemo(program: Command, common: (cmd: Command) => Command
           out: target,
           task: "caption",
           model: config.env.GEMINI_MODEL,
-          maxOutputTokens: config.env.TESSERA_MAX_OUTPUT_TOKENS,
+          maxOutputTokens: config.env.TESSERA_MAX_OUTPUT_TOKENS ?? DEFAULT_MAX_OUTPUT_TOKENS.caption,
           detail: "standard",
           convert: "convert",
           prices: config.prices,

@@ -1,7 +1,7 @@
 import { Option, type Command } from "commander";
 import { modelRequestLimits, priceFor, UnknownPriceError } from "@tessera/config";
 import { taskSchema, UsageError } from "@tessera/core";
-import { dryRunSink, estimateFromScan, scanSource } from "@tessera/ingest";
+import { DEFAULT_MAX_OUTPUT_TOKENS, dryRunSink, estimateFromScan, scanSource } from "@tessera/ingest";
 import { estimateTextTokens } from "@tessera/imaging";
 import { isUnder } from "@tessera/storage";
 import { bindTask, requestTexts } from "@tessera/tasks";
@@ -52,7 +52,7 @@ export function registerEstimate(program: Command, _common: (cmd: Command) => Co
       )
       .option(
         "--max-output-tokens <n>",
-        "output cap per request (default: TESSERA_MAX_OUTPUT_TOKENS or 1024)",
+        "output cap per request (default: TESSERA_MAX_OUTPUT_TOKENS, else per task: caption 1024, segment 32768...)",
       )
       .option(
         "--out <uri>",
@@ -93,7 +93,11 @@ export function registerEstimate(program: Command, _common: (cmd: Command) => Co
       },
     );
     if (tty) process.stderr.write("\r\x1b[2K");
-    const runConfig = { model, task: task.data, maxOutputTokens: config.env.TESSERA_MAX_OUTPUT_TOKENS };
+    const runConfig = {
+      model,
+      task: task.data,
+      maxOutputTokens: config.env.TESSERA_MAX_OUTPUT_TOKENS ?? DEFAULT_MAX_OUTPUT_TOKENS[task.data],
+    };
     const estimate = estimateFromScan(runConfig, scan, config.prices);
     const limits = config.rateLimits(model);
     const duration = durationAtLimits(estimate.requests, estimate.promptTokens, limits);

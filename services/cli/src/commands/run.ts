@@ -1,6 +1,6 @@
 import { Option, type Command } from "commander";
 import { taskSchema, UsageError } from "@tessera/core";
-import { resumeRun, startRun } from "@tessera/ingest";
+import { DEFAULT_MAX_OUTPUT_TOKENS, resumeRun, startRun } from "@tessera/ingest";
 import { addTaskFlags, taskOptionsFromFlags, type TaskFlags } from "../task-flags.ts";
 import { configFrom, openContext, type CommonFlags } from "../context.ts";
 import { summaryText } from "../progress.ts";
@@ -52,7 +52,7 @@ export function registerRun(program: Command, common: (cmd: Command) => Command)
         )
         .option(
           "--max-output-tokens <n>",
-          "output cap per request (default: TESSERA_MAX_OUTPUT_TOKENS or 1024)",
+          "output cap per request (default: TESSERA_MAX_OUTPUT_TOKENS, else per task: caption 1024, segment 32768...)",
         )
         .addOption(
           new Option(
@@ -119,7 +119,7 @@ export function registerRun(program: Command, common: (cmd: Command) => Command)
               out: flags.out!,
               task: task.data,
               model: config.env.GEMINI_MODEL,
-              maxOutputTokens: config.env.TESSERA_MAX_OUTPUT_TOKENS,
+              maxOutputTokens: config.env.TESSERA_MAX_OUTPUT_TOKENS ?? DEFAULT_MAX_OUTPUT_TOKENS[task.data],
               detail: flags.detail,
               convert: flags.convert,
               transport: flags.transport,
