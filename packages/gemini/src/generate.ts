@@ -95,10 +95,12 @@ export function answerFrom(response: GenerateContentResponse): {
 function userParts(request: GenerateRequest): (ImageRequestPart | { text: string })[] {
   const image = (index: number): ImageRequestPart => {
     const img = request.images[index];
-    if (img === undefined) throw new RangeError(`part refers to image ${index}, but the request has ${request.images.length}`);
+    if (img === undefined)
+      throw new RangeError(`part refers to image ${index}, but the request has ${request.images.length}`);
     return "data" in img ? inlinePart(img.data, img.mimeType) : img;
   };
-  if (request.parts === undefined) return [...request.images.map((_, i) => image(i)), { text: request.prompt }];
+  if (request.parts === undefined)
+    return [...request.images.map((_, i) => image(i)), { text: request.prompt }];
   return request.parts.map((part) => (part.kind === "image" ? image(part.index) : { text: part.text }));
 }
 

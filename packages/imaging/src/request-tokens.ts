@@ -24,7 +24,11 @@ const FALLBACK_RULE: TokenRule = tokenRuleForModel("gemini-2.5-flash");
  * Input tokens of one request: its images by the model's rule plus its text parts (each part
  * estimated on its own, as Gemini tokenizes parts separately).
  */
-export function estimateRequestTokens(model: string, images: ImageSize[], text: string | readonly string[]): number {
+export function estimateRequestTokens(
+  model: string,
+  images: ImageSize[],
+  text: string | readonly string[],
+): number {
   let rule: TokenRule;
   try {
     rule = tokenRuleForModel(model);
