@@ -1,13 +1,20 @@
 // Every knob of the emulator as a command-line flag and an environment variable, in one table, so
 // `tessera emulator --help`, the validation and docs/emulator.md cannot drift apart. A flag beats
 // its variable; a bad value is reported under the name the user actually typed.
+import type { BatchOptions } from "./batches/store.ts";
+import { BATCH_DEFAULTS } from "./batches/store.ts";
 import type { FaultName, FaultRates, LatencyOption } from "./faults.ts";
 import { FAULT_NAMES, FaultInjector, isFaultName } from "./faults.ts";
+import { URL_FETCH_DEFAULTS } from "./fetch-url.ts";
+import type { FilesOptions } from "./files/store.ts";
+import { FILES_DEFAULTS } from "./files/store.ts";
 import type { EmulatorOptions } from "./options.ts";
 import { DEFAULT_MODELS, EMULATOR_DEFAULTS } from "./options.ts";
 import type { RateLimitOptions } from "./rate-limit.ts";
 import type { RateLimits } from "./rate-limit-tiers.ts";
 import { LIMIT_KINDS, TIER_NAMES, isTierName } from "./rate-limit-tiers.ts";
+import type { MaskSize } from "./sight/index.ts";
+import { SIGHT_DEFAULTS } from "./sight/index.ts";
 import type { ImageTokenRuleName } from "./usage.ts";
 import { IMAGE_TOKEN_RULES, isImageTokenRuleName } from "./usage.ts";
 
@@ -32,6 +39,11 @@ export interface EmulatorKnobDraft {
   models?: string[];
   apiKeys?: string[];
   log?: boolean;
+  files: FilesOptions;
+  allowUrlFetch?: boolean;
+  urlFetchTimeoutMs?: number;
+  batches: BatchOptions;
+  maskSize?: MaskSize;
 }
 
 export interface EmulatorKnob {
@@ -60,6 +72,8 @@ export class EmulatorConfigError extends Error {
 class ValueError extends Error {}
 
 export const CLI_DEFAULT_PORT = 8787;
+/** A square mask map's largest side: each segment item carries one as a base64 PNG. */
+const MAX_MASK_SIZE = 4096;
 
 export const EMULATOR_KNOBS: readonly EmulatorKnob[] = [
   {
@@ -218,6 +232,70 @@ export const EMULATOR_KNOBS: readonly EmulatorKnob[] = [
     description: "JSON-lines request log on stderr (API keys never logged)",
     apply: (value, draft) => (draft.log = boolean(value)),
   },
+  {
+    key: "fileProcessing",
+    flag: "--file-processing <ms>",
+    env: "TESSERA_EMULATOR_FILE_PROCESSING",
+    default: String(FILES_DEFAULTS.processingMs),
+    description: "how long an uploaded file stays PROCESSING before it turns ACTIVE or FAILED",
+    apply: (value, draft) => (draft.files.processingMs = integer(value, 0)),
+  },
+  {
+    key: "maxFileBytes",
+    flag: "--max-file-bytes <n>",
+    env: "TESSERA_EMULATOR_MAX_FILE_BYTES",
+    default: `${FILES_DEFAULTS.maxFileBytes} (2 GiB)`,
+    description: "largest file the Files API accepts, in bytes (also the cap on fetched URLs)",
+    apply: (value, draft) => (draft.files.maxFileBytes = integer(value, 1)),
+  },
+  {
+    key: "maxStorageBytes",
+    flag: "--max-storage-bytes <n>",
+    env: "TESSERA_EMULATOR_MAX_STORAGE_BYTES",
+    default: `${FILES_DEFAULTS.maxProjectBytes} (20 GiB)`,
+    description: "Files API storage per API key, in bytes; an upload past it gets a 429",
+    apply: (value, draft) => (draft.files.maxProjectBytes = integer(value, 0)),
+  },
+  {
+    key: "urlFetch",
+    flag: "--url-fetch <on|off>",
+    env: "TESSERA_EMULATOR_URL_FETCH",
+    default: "on",
+    description: "fetch http(s) URLs given as fileData.fileUri; off answers them with a 400",
+    apply: (value, draft) => (draft.allowUrlFetch = boolean(nonEmpty(value))),
+  },
+  {
+    key: "urlFetchTimeout",
+    flag: "--url-fetch-timeout <ms>",
+    env: "TESSERA_EMULATOR_URL_FETCH_TIMEOUT",
+    default: String(URL_FETCH_DEFAULTS.timeoutMs),
+    description: "time allowed for fetching one fileData URL, the whole answer",
+    apply: (value, draft) => (draft.urlFetchTimeoutMs = integer(value, 1)),
+  },
+  {
+    key: "batchPending",
+    flag: "--batch-pending <ms>",
+    env: "TESSERA_EMULATOR_BATCH_PENDING",
+    default: String(BATCH_DEFAULTS.pendingMs),
+    description: "how long a new batch stays BATCH_STATE_PENDING",
+    apply: (value, draft) => (draft.batches.pendingMs = integer(value, 0)),
+  },
+  {
+    key: "batchRunning",
+    flag: "--batch-running <ms>",
+    env: "TESSERA_EMULATOR_BATCH_RUNNING",
+    default: String(BATCH_DEFAULTS.runningMs),
+    description: "how long a batch then stays BATCH_STATE_RUNNING before its results are ready",
+    apply: (value, draft) => (draft.batches.runningMs = integer(value, 0)),
+  },
+  {
+    key: "maskSize",
+    flag: "--mask-size <box|n>",
+    env: "TESSERA_EMULATOR_MASK_SIZE",
+    default: SIGHT_DEFAULTS.maskSize,
+    description: `segmentation masks at the box's size ("box") or N x N (real models: 256; at most ${MAX_MASK_SIZE})`,
+    apply: (value, draft) => (draft.maskSize = maskSize(value)),
+  },
 ];
 
 export interface EmulatorCliConfig {
@@ -234,7 +312,7 @@ export function emulatorConfigFrom(
   flags: Readonly<Record<string, unknown>>,
   env: Readonly<Record<string, string | undefined>>,
 ): EmulatorCliConfig {
-  const draft: EmulatorKnobDraft = { all: {} };
+  const draft: EmulatorKnobDraft = { all: {}, files: {}, batches: {} };
   const sourceOf = new Map<string, string>();
   for (const knob of EMULATOR_KNOBS) {
     const flagName = knob.flag.split(" ")[0]!;
@@ -292,6 +370,11 @@ export function emulatorConfigFrom(
     ...(draft.maxInputTokens === undefined ? {} : { maxInputTokens: draft.maxInputTokens }),
     ...(draft.maxOutputTokens === undefined ? {} : { maxOutputTokens: draft.maxOutputTokens }),
     ...(draft.log === true ? { log: true } : {}),
+    ...(Object.keys(draft.files).length === 0 ? {} : { files: draft.files }),
+    ...(draft.allowUrlFetch === false ? { allowUrlFetch: false } : {}),
+    ...(draft.urlFetchTimeoutMs === undefined ? {} : { urlFetchTimeoutMs: draft.urlFetchTimeoutMs }),
+    ...(Object.keys(draft.batches).length === 0 ? {} : { batches: draft.batches }),
+    ...(draft.maskSize === undefined ? {} : { sight: { maskSize: draft.maskSize } }),
   };
   return {
     options,
@@ -349,6 +432,15 @@ function boolean(value: string): boolean {
   if (["1", "true", "yes", "on"].includes(normalized)) return true;
   if (["0", "false", "no", "off", ""].includes(normalized)) return false;
   throw new ValueError(`expected true/false (or 1/0, yes/no, on/off), got "${value}"`);
+}
+
+function maskSize(value: string): MaskSize {
+  if (value.trim().toLowerCase() === "box") return "box";
+  try {
+    return integer(value, 1, MAX_MASK_SIZE);
+  } catch {
+    throw new ValueError(`expected "box" or an integer 1-${MAX_MASK_SIZE}, got "${value}"`);
+  }
 }
 
 function pairs(value: string, separator: string, what: string): [string, string][] {

@@ -4,6 +4,7 @@ import type { FaultRates, LatencyOption } from "./faults.ts";
 import type { Clock } from "./files/clock.ts";
 import type { ResourceOptions } from "./files/resources.ts";
 import type { RateLimitOptions } from "./rate-limit.ts";
+import type { SightOptions } from "./sight/index.ts";
 import type { RouteName } from "./stats.ts";
 import type { ImageTokenRuleName } from "./usage.ts";
 import { IMAGE_TOKEN_RULES, isImageTokenRuleName, namedTokenRule } from "./usage.ts";
@@ -46,6 +47,8 @@ export interface EmulatorOptions extends ResourceOptions {
   maxOutputTokensByModel?: Readonly<Record<string, number>>;
   /** JSON-lines request log: `true` writes to stderr, a function receives each line. */
   log?: boolean | ((line: string) => void);
+  /** How sight answers Tessera's tasks: segmentation masks at the box's size ("box") or N x N. */
+  sight?: Pick<SightOptions, "maskSize">;
 }
 
 export interface EmulatorRequestEvent {

@@ -26,6 +26,7 @@ import { createClock } from "./files/clock.ts";
 import type { ResourceMatch, RouteContext } from "./files/http.ts";
 import { baseUrlOf, matchResourceRoute, sendReply } from "./files/http.ts";
 import { createResources } from "./files/resources.ts";
+import type { ModelCall } from "./generate.ts";
 import { countTokens, generateContent } from "./generate.ts";
 import { FAULT_HEADER, describeFaults } from "./markers.ts";
 import { requestFaultSpec } from "./markers-request.ts";
@@ -95,6 +96,10 @@ export async function startEmulator(emulatorOptions: EmulatorOptions = {}): Prom
     throw new RangeError(`rateLimits.byModel names models not served: ${limitedModels.join(", ")}`);
   }
   const maxRequestBytes = options.maxRequestBytes ?? EMULATOR_DEFAULTS.maxRequestBytes;
+  const maskSize = options.sight?.maskSize;
+  if (maskSize !== undefined && maskSize !== "box" && !(Number.isInteger(maskSize) && maskSize >= 1)) {
+    throw new RangeError(`sight.maskSize must be "box" or an integer >= 1, got ${String(maskSize)}`);
+  }
   const apiKeys = options.apiKeys === undefined ? undefined : new Set(options.apiKeys);
   const stats = createStats();
   const operations = createOperationStats();
@@ -157,7 +162,7 @@ export async function startEmulator(emulatorOptions: EmulatorOptions = {}): Prom
 
     const resolveFile = await resources.fileResolver(json, apiKey, baseUrlOf(req, selfUrl));
     const context = { model: route.model, maxImages: served.maxImages, resolveFile };
-    const call = { model: route.model, rule: served.rule };
+    const call: ModelCall = { model: route.model, rule: served.rule, sight: options.sight };
     const generate = route.method === "generateContent";
     const request = generate
       ? parseGenerateContentRequest(json, context)
