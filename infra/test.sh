@@ -29,6 +29,14 @@ if [ -z "${S3_ENDPOINT:-}" ]; then
 fi
 say "S3 server at $S3_ENDPOINT"
 
+# HEVC-coded HEIC test scenes need Debian's heif-enc with x265; the tests that use it skip
+# (and say so) when it cannot be installed.
+if ! command -v heif-enc >/dev/null && [ "$(id -u)" = 0 ]; then
+  say "installing libheif-examples (heif-enc) for HEIC test scenes"
+  (apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends libheif-examples) >&2 ||
+    say "could not install libheif-examples: HEIC scene tests will be skipped"
+fi
+
 if [ $# -gt 0 ]; then
   exec pnpm vitest run "$@"
 fi

@@ -1,3 +1,7 @@
+import { execFile, spawnSync } from "node:child_process";
+import { mkdtemp, readFile, rm, writeFile } from "node:fs/promises";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
 import sharp from "sharp";
 import type { Rgb } from "./images.ts";
 import {
@@ -17,8 +21,10 @@ export { SCENE_SHAPES } from "./scenes-raster.ts";
  * output is AV1-coded: "avif" is sharp's output as is (ftyp avif, which sniffImage classifies as
  * avif, image/avif, a format Gemini does not take) and "heif" is the same file re-branded
  * mif1/miaf (classified as heif, image/heif), a valid HEIF that libheif and sharp decode.
+ * "heic" is a real HEVC-coded HEIC, made by Debian's `heif-enc` (package libheif-examples, with
+ * x265) when it is installed: what phones write, and what sharp's prebuilt libvips cannot decode.
  */
-export type SceneFormat = "png" | "jpeg" | "webp" | "heif" | "avif";
+export type SceneFormat = "png" | "jpeg" | "webp" | "heif" | "avif" | "heic";
 
 export interface GenerateSceneOptions {
   /** Display size: what a viewer shows after applying the orientation. */
@@ -83,6 +89,7 @@ const MIME: Record<SceneFormat, string> = {
   webp: "image/webp",
   heif: "image/heif",
   avif: "image/avif",
+  heic: "image/heic",
 };
 
 /** mulberry32: small, fast and the same on every platform, so a seed always gives one scene. */
@@ -210,6 +217,37 @@ async function encode(
       return image.avif({ quality: 80 }).toBuffer();
     case "heif":
       return rebrandAsHeif(await image.heif({ compression: "av1", quality: 80 }).toBuffer());
+    case "heic":
+      if (orientation !== 1)
+        throw new RangeError("HEVC HEIC scenes are upright only (heif-enc writes no rotation)");
+      return encodeHeic(await image.png().toBuffer());
+  }
+}
+
+/** Whether `heif-enc` with an HEVC encoder is on PATH (Debian: apt-get install libheif-examples). */
+export function heicEncoderAvailable(): boolean {
+  const probe = spawnSync("heif-enc", ["--list-encoders"], { encoding: "utf8" });
+  return probe.status === 0 && /x265|HEVC/i.test(probe.stdout);
+}
+
+async function encodeHeic(png: Buffer): Promise<Buffer> {
+  const dir = await mkdtemp(join(tmpdir(), "tessera-heic-"));
+  try {
+    const input = join(dir, "scene.png");
+    const output = join(dir, "scene.heic");
+    await writeFile(input, png);
+    await new Promise<void>((resolve, reject) => {
+      execFile("heif-enc", ["-q", "90", "-o", output, input], (error, _stdout, stderr) =>
+        error
+          ? reject(
+              new Error(`heif-enc failed (apt-get install libheif-examples): ${stderr || error.message}`),
+            )
+          : resolve(),
+      );
+    });
+    return await readFile(output);
+  } finally {
+    await rm(dir, { recursive: true, force: true });
   }
 }
 

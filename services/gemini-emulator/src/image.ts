@@ -1,6 +1,7 @@
 // What the emulator "sees" in an image: its display size and its main colours, enough for a
 // deterministic answer that tests can check.
 import type { Metadata, SharpOptions } from "sharp";
+import { decodeHeif } from "@tessera/imaging";
 import sharp from "sharp";
 import type { ColourShare } from "./palette.ts";
 import { dominantColours } from "./palette.ts";
@@ -57,7 +58,20 @@ export async function analyseImage(image: InlineImage): Promise<ImageAnalysis> {
     return { ...size, colours: dominantColours(pixels, 4) };
   } catch (error) {
     if (isHeif(image.mimeType) && /HEVC|has not been built in/i.test(String(error))) {
-      return { ...size, colours: null };
+      // sharp's prebuilt libvips has no HEVC decoder; the WebAssembly libheif does (slower).
+      try {
+        const decoded = decodeHeif(image.bytes);
+        const pixels = await sharp(decoded.data, {
+          raw: { width: decoded.width, height: decoded.height, channels: 3 },
+        })
+          .resize(SAMPLE_SIDE, SAMPLE_SIDE, { fit: "fill", kernel: "nearest" })
+          .ensureAlpha()
+          .raw({ depth: "uchar" })
+          .toBuffer();
+        return { ...size, colours: dominantColours(pixels, 4) };
+      } catch {
+        return { ...size, colours: null };
+      }
     }
     throw unprocessableImage(
       `${image.field}.data`,

@@ -1,6 +1,7 @@
 // The pixels sight looks at: the image as the model sees it (EXIF orientation applied, alpha
 // flattened onto white), as interleaved 8-bit RGB.
-import sharp from "sharp";
+import sharp, { type Sharp } from "sharp";
+import { decodeHeif } from "@tessera/imaging";
 
 export interface Rgb {
   r: number;
@@ -21,8 +22,9 @@ export interface Raster {
  * 12-megapixel original would otherwise cost seconds of pure JavaScript per request.
  */
 export async function decodeUpright(bytes: Buffer, maxSide: number): Promise<Raster> {
-  const { data, info } = await sharp(bytes, { failOn: "truncated" })
-    .rotate()
+  const { data, info } = await (
+    await uprightSource(bytes)
+  )
     .resize({ width: maxSide, height: maxSide, fit: "inside", withoutEnlargement: true })
     .flatten({ background: "#ffffff" })
     .toColourspace("srgb")
@@ -41,6 +43,23 @@ export async function decodeUpright(bytes: Buffer, maxSide: number): Promise<Ras
     rgb[i * 3 + 2] = channels >= 3 ? data[i * channels + 2]! : v;
   }
   return { width, height, data: rgb };
+}
+
+/**
+ * sharp for everything it decodes; HEVC-coded HEIC (which sharp's prebuilt libvips cannot decode,
+ * while Gemini can) through the WebAssembly libheif of @tessera/imaging, which applies the
+ * file's own rotation and mirroring.
+ */
+async function uprightSource(bytes: Buffer): Promise<Sharp> {
+  try {
+    const image = sharp(bytes, { failOn: "truncated" });
+    await image.clone().resize(8, 8).raw().toBuffer();
+    return image.rotate();
+  } catch (error) {
+    if (!/HEVC|has not been built in/i.test(String(error))) throw error;
+    const decoded = decodeHeif(bytes);
+    return sharp(decoded.data, { raw: { width: decoded.width, height: decoded.height, channels: 3 } });
+  }
 }
 
 export function distance2(a: Rgb, r: number, g: number, b: number): number {

@@ -96,8 +96,8 @@ describe("sight in generateContent", () => {
     expect(Object.keys(JSON.parse(text) as object).sort()).toEqual(["confidence", "label"]);
   });
 
-  it.runIf(existsSync(HEIC))("captions an HEVC photo it cannot decode by its size alone", async () => {
+  it.runIf(existsSync(HEIC))("captions an HEVC photo (no shapes in it) by its colours", async () => {
     const request = bindTask("caption", {}, MODEL).build(1);
-    expect(await answer(request, [["image/heic", readFileSync(HEIC)]])).toMatch(/colours are unknown\.$/);
+    expect(await answer(request, [["image/heic", readFileSync(HEIC)]])).toMatch(/^A 1280x854 image, mostly /);
   });
 });
