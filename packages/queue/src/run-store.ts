@@ -46,6 +46,8 @@ export const runStateSchema = runConfigSchema.extend({
   estimate_tokens_prompt: count,
   estimate_tokens_output: count,
   estimate_cost_micros: count,
+  /** The same estimate summed over the images done, to set beside what they were billed. */
+  estimate_done_prompt: count,
   scannedAt: z.string().optional(),
   processedAt: z.string().optional(),
   finishedAt: z.string().optional(),
@@ -69,7 +71,7 @@ end
 
 // KEYS: run, items, events. ARGV: key, line, status, prompt, output, image, now, maxlen, message,
 // skip kind ("budget" or "cancelled": an image skipped, which settles it like an outcome; else
-// an object that is not an image), cost.
+// an object that is not an image), cost, estimated prompt tokens of a done image.
 // Returns -1 when the key already had an outcome (a retried or duplicated job), else 1 if this
 // outcome completed the run, else 0.
 const RECORD_ITEM = `${MAYBE_FINISH}
@@ -86,6 +88,7 @@ if ARGV[3] == 'skipped' then
   end
 end
 if tonumber(ARGV[11]) > 0 then redis.call('HINCRBY', KEYS[1], 'cost_micros', ARGV[11]) end
+if tonumber(ARGV[12]) > 0 then redis.call('HINCRBY', KEYS[1], 'estimate_done_prompt', ARGV[12]) end
 if tonumber(ARGV[4]) > 0 then redis.call('HINCRBY', KEYS[1], 'tokens_prompt', ARGV[4]) end
 if tonumber(ARGV[5]) > 0 then redis.call('HINCRBY', KEYS[1], 'tokens_output', ARGV[5]) end
 if tonumber(ARGV[6]) > 0 then redis.call('HINCRBY', KEYS[1], 'tokens_image', ARGV[6]) end
@@ -258,7 +261,7 @@ export class RunStore {
   async recordItem(
     runId: string,
     line: ManifestLine,
-    extra: { costMicros?: number } = {},
+    extra: { costMicros?: number; estimatedPromptTokens?: number } = {},
   ): Promise<"recorded" | "duplicate" | "completed-run"> {
     const valid = manifestLineSchema.parse(line);
     const result = (await this.#redis.eval(
@@ -278,6 +281,7 @@ export class RunStore {
       valid.error?.message ?? "",
       valid.status === "skipped" ? (valid.error?.class ?? "") : "",
       extra.costMicros ?? 0,
+      extra.estimatedPromptTokens ?? 0,
     )) as number;
     if (result === -2) throw new RunNotFoundError(runId);
     return result === -1 ? "duplicate" : result === 1 ? "completed-run" : "recorded";

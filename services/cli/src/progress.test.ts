@@ -38,6 +38,7 @@ const base: RunState = {
   estimate_tokens_prompt: 0,
   estimate_tokens_output: 0,
   estimate_cost_micros: 0,
+  estimate_done_prompt: 0,
 };
 
 describe("progress", () => {
@@ -73,10 +74,13 @@ describe("progress", () => {
       cost_micros: 1_234_567,
       estimate_cost_micros: 2_000_000,
       estimate_tokens_prompt: 13_000,
+      estimate_done_prompt: 12_345,
       budgetMaxCostMicros: 1_500_000,
       budget_skipped: 3,
     });
-    expect(text).toContain("tokens   12345 in (10000 image), 321 out; estimated 13000 in");
+    expect(text).toContain(
+      "tokens   12345 in (10000 image), 321 out; estimated 13000 in (12345 for the 4 images done)",
+    );
     expect(text).toContain("cost     $1.2346 (estimated $2.0000)");
     expect(text).toContain("budget   $1.5000; 3 images skipped for budget");
   });

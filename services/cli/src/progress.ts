@@ -60,7 +60,12 @@ export function summaryText(
     `run ${run.runId}: ${run.status}${run.statusReason ? ` (${run.statusReason})` : ""}`,
     `  images   ${run.images} (done ${run.done}, failed ${run.failed}, blocked ${run.blocked}); skipped ${run.skipped} other objects`,
     `  tokens   ${run.tokens_prompt} in (${run.tokens_image} image), ${run.tokens_output} out` +
-      (run.estimate_tokens_prompt ? `; estimated ${run.estimate_tokens_prompt} in` : ""),
+      (run.estimate_tokens_prompt
+        ? `; estimated ${run.estimate_tokens_prompt} in` +
+          (run.done > 0 && run.done < run.images
+            ? ` (${run.estimate_done_prompt} for the ${run.done} images done)`
+            : "")
+        : ""),
     `  cost     ${usd(run.cost_micros)}` +
       (run.estimate_cost_micros ? ` (estimated ${usd(run.estimate_cost_micros)})` : ""),
     ...(run.budgetMaxTokens !== undefined || run.budgetMaxCostMicros !== undefined

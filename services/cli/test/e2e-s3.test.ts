@@ -157,6 +157,7 @@ describe("tessera run, S3 to S3, through a worker process and the emulator", () 
       // The estimate is exact under the emulator's documented tile rule: it differs from what was
       // billed by exactly the torn JPEG, whose header was fine and whose body was not.
       expect(run.estimate_tokens_prompt).toBe(estimate.promptTokens);
+      expect(run.estimate_done_prompt).toBe(promptTokens);
       const torn =
         imageTokens({ width: 400, height: 300 }, MODEL).tokens + estimate.promptTextTokensPerRequest;
       expect(estimate.promptTokens - promptTokens).toBe(torn);

@@ -197,7 +197,13 @@ export async function annotateImage(
         .storage(run.out)
         .put(runFiles.preview(run.runId, payload.key), preview, { contentType: "image/png" });
     }
-    await record(deps, run.runId, doneLine(payload, annotation, annotationKey, attempt, deps.now()), cost);
+    await record(
+      deps,
+      run.runId,
+      doneLine(payload, annotation, annotationKey, attempt, deps.now()),
+      cost,
+      estimateRequestTokens(run.model, [{ width: image.width, height: image.height }], requestTexts(request)),
+    );
     log.debug("annotated", { tokens: answer.usage.totalTokens });
     return "done";
   } catch (err) {
@@ -270,8 +276,14 @@ export async function recordUnexpectedFailure(
   });
 }
 
-async function record(deps: WorkerDeps, runId: string, line: ManifestLine, costMicros = 0): Promise<void> {
-  const result = await deps.runs.recordItem(runId, line, { costMicros });
+async function record(
+  deps: WorkerDeps,
+  runId: string,
+  line: ManifestLine,
+  costMicros = 0,
+  estimatedPromptTokens = 0,
+): Promise<void> {
+  const result = await deps.runs.recordItem(runId, line, { costMicros, estimatedPromptTokens });
   if (result === "completed-run") {
     await enqueueFinalize(deps.runs, deps.producer, runId);
   }
