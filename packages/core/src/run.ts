@@ -65,6 +65,3 @@ export function newRunId(now: Date = new Date()): string {
     .replace("T", "-");
   return `${stamp}-${randomBytes(3).toString("hex")}`;
 }
-
-export const DEFAULT_CAPTION_PROMPT =
-  "Write one concise, factual caption for this image: the main subject, the setting and notable colours.";
