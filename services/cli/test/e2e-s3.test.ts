@@ -118,7 +118,9 @@ describe("tessera run, S3 to S3, through a worker process and the emulator", () 
       expect(keys.sort()).toEqual([...Object.keys(IMAGES), "c/torn.jpg", "b/fake.jpg", "c/empty.png"].sort());
       const byKey = new Map<string, ManifestLine>(lines.map((l) => [l.key, l]));
       expect(byKey.get("c/torn.jpg")).toMatchObject({ status: "failed", error: { class: "bad_image" } });
-      expect(byKey.get("c/torn.jpg")?.error?.message).toMatch(/premature end/i);
+      // libvips words it "premature end of JPEG image", or "Unknown error" when several decodes
+      // fail at once (its error buffer is shared): the class and the format are what is stable.
+      expect(byKey.get("c/torn.jpg")?.error?.message).toMatch(/^undecodable jpeg: /);
       expect(byKey.get("b/fake.jpg")).toMatchObject({ status: "skipped", error: { class: "not_an_image" } });
       expect(byKey.get("c/empty.png")).toMatchObject({
         status: "failed",
