@@ -22,7 +22,9 @@ beforeAll(async () => {
   emulator = await startEmulator({
     port: 0,
     onRequest: (event: EmulatorRequestEvent) => {
-      if (event.route === "generateContent") calls.push({ at: Date.now(), status: event.status });
+      // Gemini counts a request when it arrives, not when it is answered.
+      if (event.route === "generateContent")
+        calls.push({ at: Date.now() - event.durationMs, status: event.status });
     },
   });
   dir = await mkdtemp(join(tmpdir(), "tessera-fleet-"));

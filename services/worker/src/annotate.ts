@@ -130,6 +130,7 @@ export async function annotateImage(
       hold = await Hold.take(deps, run, tokens);
       if (!hold) return await budgetSkip(tokens + run.maxOutputTokens);
     }
+    await hold.admit(estimateRequestTokens(run.model, [image], requestTexts(request)));
     const {
       answer,
       transport,

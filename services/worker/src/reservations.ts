@@ -29,10 +29,7 @@ export class Hold {
     this.#price = price;
   }
 
-  /**
-   * Undefined when the budget cannot cover the request (the caller records a budget skip); throws
-   * rate_limited (with the wait) when the fleet is at its limits.
-   */
+  /** The budget's share for one request; undefined when the budget cannot cover it (a budget skip). */
   static async take(deps: WorkerDeps, run: RunState, inputTokens: number): Promise<Hold | undefined> {
     const price = priceOrUndefined(deps, run.model);
     const budget = {
@@ -40,14 +37,17 @@ export class Hold {
       costMicros: price ? costMicros(price, inputTokens, run.maxOutputTokens) : 0,
     };
     if (!(await deps.runs.reserveBudget(run.runId, budget.tokens, budget.costMicros))) return undefined;
-    const hold = new Hold(deps, run, budget, price);
-    try {
-      hold.#rate = await takeRate(deps, run.model, inputTokens);
-    } catch (err) {
-      await hold.release();
-      throw err;
-    }
-    return hold;
+    return new Hold(deps, run, budget, price);
+  }
+
+  /**
+   * Takes the request's share of the fleet's rate limits. Called right before the request leaves,
+   * after the download and resizing, so that Gemini sees requests arrive when the limiter let
+   * them through. Throws rate_limited (with the wait) when the fleet is at its limits.
+   */
+  async admit(inputTokens: number): Promise<void> {
+    if (this.#rate) return;
+    this.#rate = await takeRate(this.#deps, this.#run.model, inputTokens);
   }
 
   get budgetTokens(): number {
