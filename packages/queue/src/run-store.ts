@@ -243,11 +243,6 @@ export class RunStore {
     return run;
   }
 
-  async config(runId: string): Promise<RunConfig> {
-    const run = await this.require(runId);
-    return runConfigSchema.parse(run);
-  }
-
   /** Newest first. */
   async list(limit = 20): Promise<string[]> {
     return this.#redis.zrevrange(this.keys.runs, 0, limit - 1);

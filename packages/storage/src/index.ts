@@ -11,7 +11,7 @@ export type {
 export type { Location, S3Location, FileLocation } from "./location.ts";
 export { parseLocation, formatLocation, joinKey, isUnder } from "./location.ts";
 export { compareKeys } from "./keys.ts";
-export { openStorage } from "./open-storage.ts";
+export { openStorage, storageCache } from "./open-storage.ts";
 export { FileStorage } from "./file-storage.ts";
 export { S3Storage } from "./s3-storage.ts";
 export { s3Client, closeS3Clients } from "./s3-client.ts";

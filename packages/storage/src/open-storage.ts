@@ -20,3 +20,19 @@ export function openStorage(uri: string | Location, config?: S3Config): Storage 
       return new S3Storage(location, s3Client(config), endpointLabel(config.endpoint));
   }
 }
+
+/**
+ * Opens one Storage per location URI for the life of the caller (S3 clients pool connections):
+ * what workers, the CLI and tests hand around as `storage(uri)`.
+ */
+export function storageCache(config?: S3Config): (uri: string) => Storage {
+  const cache = new Map<string, Storage>();
+  return (uri) => {
+    let storage = cache.get(uri);
+    if (!storage) {
+      storage = openStorage(uri, config);
+      cache.set(uri, storage);
+    }
+    return storage;
+  };
+}

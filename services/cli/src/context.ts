@@ -2,7 +2,7 @@ import { loadConfig, ConfigError, type Config, type Env } from "@tessera/config"
 import { createLogger, type Logger } from "@tessera/core";
 import { createGeminiClient } from "@tessera/gemini";
 import { assertRedisReachable, createRedis, Producer, RunStore } from "@tessera/queue";
-import { openStorage, type Storage } from "@tessera/storage";
+import { storageCache, type Storage } from "@tessera/storage";
 import type { Redis } from "ioredis";
 
 /** Flags shared by every command that talks to Redis; each overrides its environment variable. */
@@ -36,19 +36,6 @@ export interface Context {
   close(): Promise<void>;
 }
 
-/** Opens one Storage per location URI for the life of the process (S3 clients pool connections). */
-export function storageCache(config: Config): (uri: string) => Storage {
-  const cache = new Map<string, Storage>();
-  return (uri) => {
-    let storage = cache.get(uri);
-    if (!storage) {
-      storage = openStorage(uri, config.s3);
-      cache.set(uri, storage);
-    }
-    return storage;
-  };
-}
-
 export async function openContext(config: Config, role: "worker" | "client"): Promise<Context> {
   const log = createLogger(config.env.LOG_LEVEL);
   const redis = createRedis(config.env.REDIS_URL, role);
@@ -67,7 +54,7 @@ export async function openContext(config: Config, role: "worker" | "client"): Pr
     redis,
     runs: new RunStore(redis, config.env.TESSERA_PREFIX),
     producer,
-    storage: storageCache(config),
+    storage: storageCache(config.s3),
     async close() {
       await producer.close();
       await redis.quit().catch(() => redis.disconnect());

@@ -57,6 +57,7 @@ async function scanAndMark(
   config: RunConfig,
   source: Storage,
   excludedPrefix: string | undefined,
+  texts: readonly string[],
   request: Pick<RunRequest, "probeConcurrency" | "onProgress"> & {
     estimate?: boolean;
     prices?: Readonly<Record<string, ModelPrice>>;
@@ -65,9 +66,6 @@ async function scanAndMark(
   const log = deps.log.child({ runId: config.runId });
   let scanned;
   try {
-    const texts = requestTexts(
-      bindTask(config.task, JSON.parse(config.taskOptions) as unknown, config.model).build(1),
-    );
     scanned = await scanSource(runSink(deps, config.runId), { ...config, texts }, source, deps.now, {
       ...(excludedPrefix === undefined ? {} : { excludedPrefix }),
       ...(request.probeConcurrency === undefined ? {} : { probeConcurrency: request.probeConcurrency }),
@@ -152,7 +150,10 @@ export async function startRun(deps: IngestDeps, request: RunRequest): Promise<R
   };
   await deps.runs.create(config);
   deps.log.info("run created", { runId: config.runId, source: source.describe(), out: out.describe() });
-  return scanAndMark(deps, config, source, excluded, { ...request, estimate: true });
+  return scanAndMark(deps, config, source, excluded, requestTexts(taskRequest), {
+    ...request,
+    estimate: true,
+  });
 }
 
 /**
@@ -180,5 +181,6 @@ export async function resumeRun(
   const source = deps.storage(run.source);
   const excluded = await checkLocations(source, deps.storage(run.out));
   deps.log.info("run resumed", { runId });
-  return scanAndMark(deps, run, source, excluded, request);
+  const texts = requestTexts(bindTask(run.task, JSON.parse(run.taskOptions) as unknown, run.model).build(1));
+  return scanAndMark(deps, run, source, excluded, texts, request);
 }

@@ -6,7 +6,7 @@ import { createLogger, manifestLineSchema, type ManifestLine } from "@tessera/co
 import { createGeminiClient } from "@tessera/gemini";
 import { startEmulator, type Emulator } from "@tessera/gemini-emulator";
 import { Producer, RunStore, type RunState } from "@tessera/queue";
-import { openStorage, s3Client, type Storage } from "@tessera/storage";
+import { s3Client, storageCache } from "@tessera/storage";
 import { COLORS, makeScene, useTestBucket, useTestPrefix, type TestBucket } from "@tessera/testing";
 import { runFiles, startWorker } from "@tessera/worker";
 import { startRun } from "../src/index.ts";
@@ -109,12 +109,7 @@ describe("hostile inputs", () => {
     const producer = new Producer(redisEnv.redis, redisEnv.prefix, {
       annotate: { attempts: 2, backoff: { type: "fixed", delay: 20 } },
     });
-    const storages = new Map<string, Storage>();
-    const storage = (uri: string) => {
-      let s = storages.get(uri);
-      if (!s) storages.set(uri, (s = openStorage(uri, bucket.config)));
-      return s;
-    };
+    const storage = storageCache(bucket.config);
     const log = createLogger("silent");
     const source = `s3://${bucket.bucket}/hostile`;
     const out = `s3://${bucket.bucket}/hostile-out`;

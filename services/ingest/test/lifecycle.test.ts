@@ -8,7 +8,7 @@ import { createLogger, type ManifestLine, type RunConfig } from "@tessera/core";
 import { createGeminiClient } from "@tessera/gemini";
 import { startEmulator, type Emulator } from "@tessera/gemini-emulator";
 import { Producer, RunStore, type RunState } from "@tessera/queue";
-import { openStorage, type Storage } from "@tessera/storage";
+import { storageCache } from "@tessera/storage";
 import { COLORS, makeScene, useTestPrefix } from "@tessera/testing";
 import { runFiles, startWorker, type RunningWorker } from "@tessera/worker";
 import { annotateJobId, resumeRun, retryFailed, startRun, type IngestDeps } from "../src/index.ts";
@@ -22,12 +22,7 @@ let deps: IngestDeps;
 let worker: RunningWorker | undefined;
 let counter = 0;
 
-const storages = new Map<string, Storage>();
-const storage = (uri: string) => {
-  let s = storages.get(uri);
-  if (!s) storages.set(uri, (s = openStorage(uri, { region: "us-east-1", forcePathStyle: false })));
-  return s;
-};
+const storage = storageCache();
 
 beforeAll(async () => {
   redisEnv = await useTestPrefix("lifecycle");

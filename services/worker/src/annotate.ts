@@ -13,8 +13,8 @@ import type { WorkerDeps } from "./deps.ts";
 import { runFiles } from "./layout.ts";
 import { Hold } from "./reservations.ts";
 import { sendImage } from "./send.ts";
-import { requestTexts, taskOf } from "./task.ts";
-import { locatedObjects, renderPreview, type ExportRecord } from "@tessera/tasks";
+import { taskOf } from "./task.ts";
+import { locatedObjects, renderPreview, requestTexts, type ExportRecord } from "@tessera/tasks";
 
 export interface Attempt {
   /** 1-based number of this attempt. */
@@ -125,12 +125,13 @@ export async function annotateImage(
     const image = await prepareImage(bytes, { detail: run.detail, convert: run.convert });
     const task = taskOf(run);
     const request = task.build(1);
+    // Input tokens of this request as sent: reserved, admitted and recorded beside the bill.
+    const inputTokens = estimateRequestTokens(run.model, [image], requestTexts(request));
     if (!hold) {
-      const tokens = estimateRequestTokens(run.model, [image], requestTexts(request));
-      hold = await Hold.take(deps, run, tokens);
-      if (!hold) return await budgetSkip(tokens + run.maxOutputTokens);
+      hold = await Hold.take(deps, run, inputTokens);
+      if (!hold) return await budgetSkip(inputTokens + run.maxOutputTokens);
     }
-    await hold.admit(estimateRequestTokens(run.model, [image], requestTexts(request)));
+    await hold.admit(inputTokens);
     const {
       answer,
       transport,
@@ -203,7 +204,7 @@ export async function annotateImage(
       run.runId,
       doneLine(payload, annotation, annotationKey, attempt, deps.now()),
       cost,
-      estimateRequestTokens(run.model, [{ width: image.width, height: image.height }], requestTexts(request)),
+      inputTokens,
     );
     log.debug("annotated", { tokens: answer.usage.totalTokens });
     return "done";

@@ -14,5 +14,3 @@ export function taskOf(run: RunState): BoundTask {
   }
   return task;
 }
-
-export { requestTexts } from "@tessera/tasks";

@@ -9,7 +9,7 @@ import { createLogger, type ManifestLine, type RunConfig } from "@tessera/core";
 import { createGeminiClient, FilesCache } from "@tessera/gemini";
 import { startEmulator, type Emulator } from "@tessera/gemini-emulator";
 import { bullPrefix, enqueueFinalize, Producer, RunStore, type RunState } from "@tessera/queue";
-import { openStorage, type Storage } from "@tessera/storage";
+import { storageCache } from "@tessera/storage";
 import { COLORS, makeScene, useTestPrefix } from "@tessera/testing";
 import { annotateImage, runFiles, startWorker, type RunningWorker, type WorkerDeps } from "../src/index.ts";
 
@@ -22,12 +22,7 @@ let producer: Producer;
 let worker: RunningWorker | undefined;
 let counter = 0;
 
-const storages = new Map<string, Storage>();
-const storage = (uri: string) => {
-  let s = storages.get(uri);
-  if (!s) storages.set(uri, (s = openStorage(uri, { region: "us-east-1", forcePathStyle: false })));
-  return s;
-};
+const storage = storageCache();
 
 beforeAll(async () => {
   redisEnv = await useTestPrefix("worker");

@@ -3,10 +3,10 @@ import { modelRequestLimits, priceFor, UnknownPriceError } from "@tessera/config
 import { taskSchema, UsageError } from "@tessera/core";
 import { DEFAULT_MAX_OUTPUT_TOKENS, dryRunSink, estimateFromScan, scanSource } from "@tessera/ingest";
 import { estimateTextTokens } from "@tessera/imaging";
-import { isUnder } from "@tessera/storage";
+import { isUnder, storageCache } from "@tessera/storage";
 import { bindTask, requestTexts } from "@tessera/tasks";
 import { addTaskFlags, taskOptionsFromFlags, type TaskFlags } from "../task-flags.ts";
-import { configFrom, storageCache, type CommonFlags } from "../context.ts";
+import { configFrom, type CommonFlags } from "../context.ts";
 import { formatDuration, usd } from "../progress.ts";
 
 interface EstimateFlags extends CommonFlags, TaskFlags {
@@ -71,7 +71,7 @@ export function registerEstimate(program: Command, _common: (cmd: Command) => Co
     const model = config.env.GEMINI_MODEL;
     const bound = bindTask(task.data, taskOptionsFromFlags(task.data, flags), model);
     const texts = requestTexts(bound.build(1));
-    const storages = storageCache(config);
+    const storages = storageCache(config.s3);
     const source = storages(sourceUri);
     await source.checkAccess();
     const excluded =
