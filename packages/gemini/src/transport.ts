@@ -19,6 +19,21 @@ export interface ImagePartOptions {
   files?: Pick<FilesCache, "getOrUpload"> | undefined;
 }
 
+/** Base64 turns every 3 bytes into 4 characters. */
+export function base64Length(bytes: number): number {
+  return 4 * Math.ceil(bytes / 3);
+}
+
+/** JSON around each inline part (`{"inlineData":{"mimeType":"image/jpeg","data":""}},`). */
+export const INLINE_PART_OVERHEAD = 64;
+/** The request envelope and the prompt text's own JSON, generously. */
+export const REQUEST_OVERHEAD = 4_096;
+
+/** Bytes of a request that carries this one image inline: what the inline limit applies to. */
+export function inlineRequestBytes(imageBytes: number): number {
+  return REQUEST_OVERHEAD + INLINE_PART_OVERHEAD + base64Length(imageBytes);
+}
+
 export function inlinePart(bytes: Buffer, mimeType: string): ImageRequestPart {
   return { inlineData: { mimeType, data: bytes.toString("base64") } };
 }

@@ -1,5 +1,6 @@
 import { describe, expect, it } from "vitest";
-import { base64Length, chooseTransport, packRequests, type PackLimits, type PlanImage } from "./plan.ts";
+import { base64Length } from "@tessera/gemini";
+import { chooseTransport, packRequests, type PackLimits, type PlanImage } from "./plan.ts";
 
 const MB = 1024 * 1024;
 const limits: PackLimits = {

@@ -1,3 +1,5 @@
+import { base64Length, INLINE_PART_OVERHEAD, inlineRequestBytes, REQUEST_OVERHEAD } from "@tessera/gemini";
+
 /**
  * Request planning: which transport each image takes and how images are packed into requests so
  * that no request breaks a Gemini limit. Pure functions: ingest, `estimate` and batch building
@@ -37,23 +39,13 @@ export interface Plan {
   rejected: { image: PlanImage; reason: string }[];
 }
 
-/** Base64 turns every 3 bytes into 4 characters. */
-export function base64Length(bytes: number): number {
-  return 4 * Math.ceil(bytes / 3);
-}
-
-/** JSON around each inline part (`{"inlineData":{"mimeType":"image/jpeg","data":""}},`). */
-const PART_OVERHEAD = 64;
-/** The request envelope and the prompt text's own JSON, generously. */
-const REQUEST_OVERHEAD = 4_096;
-
 export function chooseTransport(
   image: PlanImage,
   policy: TransportPolicy,
   maxInlineBytes: number,
 ): Transport {
   if (policy !== "auto") return policy;
-  const alone = REQUEST_OVERHEAD + PART_OVERHEAD + base64Length(image.bytes);
+  const alone = inlineRequestBytes(image.bytes);
   // Uploading once beats re-sending bytes when the image is used again, and is the only way for
   // images too big to go inline.
   if (alone > maxInlineBytes || (image.uses ?? 1) > 1) return "files";
@@ -61,7 +53,9 @@ export function chooseTransport(
 }
 
 function inlineCost(image: PlannedImage): number {
-  return image.transport === "inline" ? PART_OVERHEAD + base64Length(image.bytes) : PART_OVERHEAD;
+  return image.transport === "inline"
+    ? INLINE_PART_OVERHEAD + base64Length(image.bytes)
+    : INLINE_PART_OVERHEAD;
 }
 
 /**

@@ -4,6 +4,7 @@ import {
   generate,
   imagePart,
   inlinePart,
+  inlineRequestBytes,
   isFileUnavailable,
   type GenerateResult,
   type ImageRequestPart,
@@ -18,8 +19,6 @@ export type Transport = "inline" | "files" | "url";
 
 /** Pre-signed URLs live long enough for Gemini to fetch them, not much longer. */
 const URL_TTL_SECONDS = 15 * 60;
-/** Base64 and the request's JSON around the image. */
-const inlineSize = (bytes: number) => 4 * Math.ceil(bytes / 3) + 8_192;
 
 export interface Sent {
   answer: GenerateResult;
@@ -39,7 +38,7 @@ export async function choosePart(
   image: PreparedImage,
 ): Promise<{ part: ImageRequestPart; transport: Transport; warnings: string[] }> {
   const warnings: string[] = [];
-  const fits = inlineSize(image.bytes.length) <= deps.maxImageBytes;
+  const fits = inlineRequestBytes(image.bytes.length) <= deps.maxImageBytes;
   let transport: Transport =
     run.transport === "auto" ? (fits || !deps.files ? "inline" : "files") : run.transport;
   let presignedUrl: string | undefined;
