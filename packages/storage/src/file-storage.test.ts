@@ -367,8 +367,10 @@ describe("FileStorage.checkAccess", () => {
 });
 
 /**
- * Permission bits do not stop root, and these tests run as root in CI: the checks run in a child
- * process as `nobody` then (as the current user otherwise).
+ * Permission bits do not stop root, and these tests run as root in CI: the checks then run in a
+ * child process that keeps uid 0 but loses CAP_DAC_OVERRIDE and CAP_DAC_READ_SEARCH (setpriv), so
+ * the owner's bits apply to it. Dropping to `nobody` instead fails where the Node binary lives under
+ * /root (the toolchain cache), which `nobody` cannot execute.
  */
 async function asUnprivileged(
   code: string,
@@ -378,12 +380,16 @@ async function asUnprivileged(
 const storage = new FileStorage({ scheme: "file", path: ${JSON.stringify(root)} });
 try { const keys = []; ${code}; console.log(JSON.stringify({ keys })); }
 catch (e) { console.log(JSON.stringify({ name: e.name, code: e.code, message: e.message })); }`;
-  const isRoot = process.getuid?.() === 0;
+  const nodeArgs = ["--input-type=module", "-e", program];
+  const [command, args] =
+    process.getuid?.() === 0
+      ? ["setpriv", ["--bounding-set", "-dac_override,-dac_read_search", process.execPath, ...nodeArgs]]
+      : [process.execPath, nodeArgs];
   const stdout = await new Promise<string>((resolve, reject) =>
     execFile(
-      process.execPath,
-      ["--input-type=module", "-e", program],
-      { cwd: tmpdir(), ...(isRoot ? { uid: 65534, gid: 65534 } : {}) },
+      command,
+      args,
+      { cwd: tmpdir() },
       (error, out, err) => (error ? reject(new Error(`${error.message}\n${err}`)) : resolve(out)),
     ),
   );
@@ -415,12 +421,14 @@ describe("FileStorage permissions", () => {
   });
 
   it("checkAccess throws AccessDeniedError for an unreadable root and an unwritable output", async () => {
-    await chmod(root, 0o711);
+    // Owner bits: the child is the owner (as root without DAC capabilities, or as this user).
+    await chmod(root, 0o311);
     const read = await asUnprivileged("await storage.checkAccess()");
     expect(read).toMatchObject({ name: AccessDeniedError.name });
     expect(read.message).toContain(`file://${root}`);
     await chmod(root, 0o755);
     expect(await asUnprivileged("await storage.checkAccess()")).toEqual({ keys: [] });
+    await chmod(root, 0o555);
     const write = await asUnprivileged("await storage.checkAccess({ write: true })");
     expect(write).toMatchObject({ name: AccessDeniedError.name });
   });
