@@ -386,11 +386,8 @@ catch (e) { console.log(JSON.stringify({ name: e.name, code: e.code, message: e.
       ? ["setpriv", ["--bounding-set", "-dac_override,-dac_read_search", process.execPath, ...nodeArgs]]
       : [process.execPath, nodeArgs];
   const stdout = await new Promise<string>((resolve, reject) =>
-    execFile(
-      command,
-      args,
-      { cwd: tmpdir() },
-      (error, out, err) => (error ? reject(new Error(`${error.message}\n${err}`)) : resolve(out)),
+    execFile(command, args, { cwd: tmpdir() }, (error, out, err) =>
+      error ? reject(new Error(`${error.message}\n${err}`)) : resolve(out),
     ),
   );
   return JSON.parse(stdout) as { name?: string; code?: string; message?: string; keys?: string[] };
