@@ -49,7 +49,18 @@ if command -v docker-compose >/dev/null; then
 else
   say "docker-compose not installed: compose file check skipped (apt-get install docker-compose)"
 fi
+# Each tier ends with the reporter's plain "Tests: N passed, N failed, N skipped" line; the run
+# ends with their sum, so the last line speaks for every tier.
+summaries=$(mktemp)
+trap 'rm -f "$summaries" "$summaries.log"' EXIT
+tier() {
+  local status=0
+  "$@" 2>&1 | tee "$summaries.log" || status=$?
+  grep -E '^Tests: [0-9]+ passed' "$summaries.log" >>"$summaries" || true
+  return "$status"
+}
 say "tests"
-pnpm test
+tier pnpm test
 say "chaos: SIGKILLed workers, a Redis crash and an S3 restart mid-run"
-pnpm test:chaos
+tier pnpm test:chaos
+awk '{ p += $2; f += $4; s += $6 } END { printf "\nTotal: %d passed, %d failed, %d skipped\n", p, f, s }' "$summaries"
