@@ -26,6 +26,8 @@ export const runStateSchema = runConfigSchema.extend({
   done: count,
   failed: count,
   blocked: count,
+  /** Incremental runs: objects an earlier run already annotated at the same ETag (not sent again). */
+  unchanged: count,
   tokens_prompt: count,
   tokens_output: count,
   tokens_image: count,
@@ -86,6 +88,8 @@ if ARGV[3] == 'skipped' then
   else
     redis.call('HINCRBY', KEYS[1], 'objects', 1)
   end
+elseif ARGV[3] == 'unchanged' then
+  redis.call('HINCRBY', KEYS[1], 'objects', 1)
 end
 if tonumber(ARGV[11]) > 0 then redis.call('HINCRBY', KEYS[1], 'cost_micros', ARGV[11]) end
 if tonumber(ARGV[12]) > 0 then redis.call('HINCRBY', KEYS[1], 'estimate_done_prompt', ARGV[12]) end
@@ -205,6 +209,7 @@ export class RunStore {
         done: 0,
         failed: 0,
         blocked: 0,
+        unchanged: 0,
         tokens_prompt: 0,
         tokens_output: 0,
         tokens_image: 0,

@@ -19,6 +19,7 @@ const base: RunState = {
   done: 4,
   failed: 1,
   blocked: 0,
+  unchanged: 0,
   tokens_prompt: 12_345,
   tokens_output: 321,
   tokens_image: 10_000,
