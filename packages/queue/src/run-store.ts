@@ -39,6 +39,11 @@ export const runStateSchema = runConfigSchema.extend({
     .enum(["0", "1"])
     .optional()
     .transform((v) => v === "1"),
+  /** Paused by an operator: workers put the run's jobs back (delayed) instead of sending them. */
+  paused: z
+    .enum(["0", "1"])
+    .optional()
+    .transform((v) => v === "1"),
   /** Tokens and micro-dollars reserved or spent against the budget (reservations settle to usage). */
   budget_tokens: count,
   budget_cost_micros: count,
@@ -359,6 +364,35 @@ export class RunStore {
     )) as number;
     if (result === -2) throw new RunNotFoundError(runId);
     return result === 2 ? "finalize" : result === 1 ? "cancelling" : "already-ended";
+  }
+
+  /**
+   * Pauses or resumes a run: while paused, workers delay its jobs instead of sending them, so
+   * nothing is spent; status and counters are untouched. Unknown runs throw RunNotFoundError.
+   */
+  async setPaused(runId: string, paused: boolean, now = new Date()): Promise<void> {
+    if ((await this.#redis.exists(this.keys.run(runId))) === 0) throw new RunNotFoundError(runId);
+    await this.#redis
+      .multi()
+      .hset(this.keys.run(runId), "paused", paused ? "1" : "0")
+      .xadd(
+        this.keys.events(runId),
+        "MAXLEN",
+        "~",
+        EVENTS_MAXLEN,
+        "*",
+        "type",
+        "paused",
+        "paused",
+        paused ? "1" : "0",
+        "at",
+        now.toISOString(),
+      )
+      .exec();
+  }
+
+  async isPaused(runId: string): Promise<boolean> {
+    return (await this.#redis.hget(this.keys.run(runId), "paused")) === "1";
   }
 
   /**
