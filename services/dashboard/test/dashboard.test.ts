@@ -171,9 +171,12 @@ describe("dashboard API", () => {
       signal: controller.signal,
     });
     expect(res.headers.get("content-type")).toMatch(/text\/event-stream/);
-    const reader = res.body!.getReader();
+    const decoder = new TextDecoder();
     let text = "";
-    while (!text.includes("event: runs")) text += new TextDecoder().decode((await reader.read()).value);
+    for await (const chunk of res.body as AsyncIterable<Uint8Array>) {
+      text += decoder.decode(chunk);
+      if (text.includes("event: runs")) break;
+    }
     controller.abort();
     expect(text).toContain(runId);
   });

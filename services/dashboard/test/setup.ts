@@ -29,10 +29,17 @@ export interface Stack {
   close(): Promise<void>;
 }
 
-export async function startStack(label: string, options: Partial<DashboardOptions> = {}): Promise<Stack> {
+export async function startStack(
+  label: string,
+  options: Partial<DashboardOptions> = {},
+  emulatorLatencyMs = 0,
+): Promise<Stack> {
   const redisEnv = await useTestPrefix(label);
   const bucket = await useTestBucket();
-  const emulator: Emulator = await startEmulator({ port: 0 });
+  const emulator: Emulator = await startEmulator({
+    port: 0,
+    ...(emulatorLatencyMs > 0 ? { latencyMs: emulatorLatencyMs } : {}),
+  });
   const storage = storageCache(bucket.config);
   const runs = new RunStore(redisEnv.redis, redisEnv.prefix);
   const producer = new Producer(redisEnv.redis, redisEnv.prefix);
