@@ -123,6 +123,17 @@ export const envSchema = z.object({
   TESSERA_DASHBOARD_ACTIONS: bool
     .default(false)
     .describe("Let the dashboard pause, resume, cancel and retry runs; off = read-only"),
+  OTEL_EXPORTER_OTLP_ENDPOINT: z
+    .url()
+    .optional()
+    .describe(
+      "OTLP/HTTP collector (e.g. http://otel:4318): set, every queue add and job is traced through bullmq-otel",
+    ),
+  OTEL_SERVICE_NAME: z
+    .string()
+    .min(1)
+    .optional()
+    .describe("service.name of the traces; default tessera-<command> (tessera-worker, tessera-scheduler...)"),
   LOG_LEVEL: z
     .enum(["debug", "info", "warn", "error"])
     .default("info")

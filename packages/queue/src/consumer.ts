@@ -9,6 +9,7 @@ import {
   type QueueName,
 } from "./catalog.ts";
 import { bullPrefix } from "./keys.ts";
+import { queueTelemetry } from "./telemetry.ts";
 
 /** `token` is the job's lock token, for handlers that move their job (e.g. back to delayed). */
 export type Handler<N extends JobName> = (payload: JobPayload<N>, job: Job, token?: string) => Promise<void>;
@@ -68,6 +69,7 @@ export function createConsumer(options: ConsumerOptions): Worker {
       lockDuration: options.lockDurationMs ?? 60_000,
       stalledInterval: options.lockDurationMs ?? 60_000,
       autorun: false,
+      ...queueTelemetry(),
     },
   );
 }

@@ -8,3 +8,4 @@ export * from "./rate-limiter.ts";
 export * from "./finalize-job.ts";
 export * from "./schedule-spec.ts";
 export * from "./schedule-store.ts";
+export * from "./telemetry.ts";
