@@ -529,9 +529,18 @@ function lightbox(src) {
 
 // ---------------------------------------------------------------- schedules
 
+let schedulesTimer;
+
 async function schedulesPage() {
   source?.close();
+  clearTimeout(schedulesTimer);
   const list = await api("/api/schedules");
+  // No event stream for schedules: the page reads them again every few seconds.
+  live.textContent = "every 3s";
+  live.classList.add("on");
+  schedulesTimer = setTimeout(() => {
+    if (location.pathname.startsWith("/schedules")) schedulesPage().catch(() => {});
+  }, 3000);
   if (list.length === 0) {
     app.replaceChildren(
       h("h1", { text: "Schedules" }),
@@ -576,7 +585,10 @@ async function schedulesPage() {
         s.lastSkipReason
           ? h("div", { class: "alert", text: `Last firing started no run: ${s.lastSkipReason}` })
           : null,
-        h("div", { class: "muted", text: `${s.firings} firings; last ${when(s.lastFiredAt)}` }),
+        h("div", {
+          class: "muted spaced",
+          text: `${s.firings} firing${s.firings === 1 ? "" : "s"}; last ${when(s.lastFiredAt)}`,
+        }),
         s.history.length ? runsTable(s.history) : h("div", { class: "empty", text: "No runs yet." }),
       ),
     ),
@@ -587,6 +599,7 @@ async function schedulesPage() {
 
 function route() {
   const path = location.pathname;
+  clearTimeout(schedulesTimer);
   for (const a of document.querySelectorAll("nav a[data-nav]"))
     a.classList.toggle(
       "active",

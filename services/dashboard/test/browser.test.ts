@@ -118,6 +118,34 @@ describe.skipIf(!HAVE_CHROMIUM)("dashboard in Chromium", () => {
       .poll(() => big.evaluate((img) => (img as unknown as Picture).naturalWidth))
       .toBeGreaterThan(100);
     await page.screenshot({ path: `${ARTIFACTS}preview.png` });
+
+    // A schedule and the run its firing started, on the schedules page.
+    await stack.schedules.add({
+      id: "nightly-detect",
+      source: `s3://${stack.bucket.bucket}/browser-set`,
+      out: `s3://${stack.bucket.bucket}/out-scheduled`,
+      cron: "0 3 * * *",
+      tz: "Europe/Paris",
+      task: "detect",
+      request: JSON.stringify({
+        task: "detect",
+        model: "gemini-2.5-flash",
+        maxOutputTokens: 4096,
+        detail: "standard",
+        convert: "convert",
+      }),
+      createdAt: new Date().toISOString(),
+    });
+    const fired = await stack.fire("nightly-detect");
+    expect(fired.kind).toBe("started");
+    await page.locator(".lightbox").click(); // closes it
+    await page.click("nav a[data-nav=schedules]");
+    const schedule = page.locator('[data-schedule="nightly-detect"]');
+    await schedule.waitFor();
+    expect(await schedule.textContent()).toContain("0 3 * * * (Europe/Paris)");
+    await expect.poll(() => schedule.locator("tr[data-run]").count()).toBe(1);
+    await page.screenshot({ path: `${ARTIFACTS}schedules.png`, fullPage: true });
+    await stack.schedules.remove("nightly-detect");
     await page.close();
   }, 120_000);
 });

@@ -2,8 +2,8 @@ import { DEFAULT_PRICES } from "@tessera/config";
 import { createLogger, newRunId } from "@tessera/core";
 import { createGeminiClient } from "@tessera/gemini";
 import { startEmulator, type Emulator } from "@tessera/gemini-emulator";
-import { startRun } from "@tessera/ingest";
-import { Producer, RunStore, type RunState } from "@tessera/queue";
+import { fireSchedule, startRun, type FiringOutcome } from "@tessera/ingest";
+import { Producer, RunStore, ScheduleStore, type RunState } from "@tessera/queue";
 import { storageCache } from "@tessera/storage";
 import { COLORS, makeScene, useTestBucket, useTestPrefix, type TestBucket } from "@tessera/testing";
 import { startWorker, type RunningWorker } from "@tessera/worker";
@@ -18,6 +18,9 @@ export interface Stack {
   runs: RunStore;
   producer: Producer;
   dashboard: RunningDashboard;
+  schedules: ScheduleStore;
+  /** One firing of a schedule, as `tessera scheduler` handles it. */
+  fire(scheduleId: string): Promise<FiringOutcome>;
   startWorker(): Promise<RunningWorker>;
   /** `onCreated` runs once the run exists, before its images are enqueued. */
   startDetectRun(
@@ -50,7 +53,15 @@ export async function startStack(
     { host: "127.0.0.1", port: 0, token: TOKEN, dev: false, actions: true, ...options },
   );
   const workers: RunningWorker[] = [];
+  const schedules = new ScheduleStore(redisEnv.redis, redisEnv.prefix, producer.queue("schedules"));
   return {
+    schedules,
+    fire: (scheduleId) =>
+      fireSchedule(
+        { runs, producer, storage, log, now, schedules, prices: DEFAULT_PRICES },
+        scheduleId,
+        now(),
+      ),
     prefix: redisEnv.prefix,
     bucket,
     runs,
