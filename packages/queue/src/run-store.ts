@@ -372,23 +372,15 @@ export class RunStore {
    */
   async setPaused(runId: string, paused: boolean, now = new Date()): Promise<void> {
     if ((await this.#redis.exists(this.keys.run(runId))) === 0) throw new RunNotFoundError(runId);
-    await this.#redis
-      .multi()
-      .hset(this.keys.run(runId), "paused", paused ? "1" : "0")
-      .xadd(
-        this.keys.events(runId),
-        "MAXLEN",
-        "~",
-        EVENTS_MAXLEN,
-        "*",
-        "type",
-        "paused",
-        "paused",
-        paused ? "1" : "0",
-        "at",
-        now.toISOString(),
-      )
-      .exec();
+    const flag = paused ? "1" : "0";
+    await this.#updateAndLog(runId, { paused: flag }, [
+      "type",
+      "paused",
+      "paused",
+      flag,
+      "at",
+      now.toISOString(),
+    ]);
   }
 
   async isPaused(runId: string): Promise<boolean> {
@@ -445,23 +437,23 @@ export class RunStore {
     ) {
       fields.finishedAt = at;
     }
+    await this.#updateAndLog(runId, fields, [
+      "type",
+      "status",
+      "status",
+      status,
+      "at",
+      at,
+      ...(reason ? ["reason", reason] : []),
+    ]);
+  }
+
+  /** Sets run fields and appends an entry to the run's capped event stream, in one transaction. */
+  async #updateAndLog(runId: string, fields: Record<string, string>, event: string[]): Promise<void> {
     await this.#redis
       .multi()
       .hset(this.keys.run(runId), fields)
-      .xadd(
-        this.keys.events(runId),
-        "MAXLEN",
-        "~",
-        EVENTS_MAXLEN,
-        "*",
-        "type",
-        "status",
-        "status",
-        status,
-        "at",
-        at,
-        ...(reason ? ["reason", reason] : []),
-      )
+      .xadd(this.keys.events(runId), "MAXLEN", "~", EVENTS_MAXLEN, "*", ...event)
       .exec();
   }
 

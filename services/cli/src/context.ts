@@ -75,6 +75,18 @@ export async function openContext(config: Config, role: "worker" | "client"): Pr
   };
 }
 
+/** What the dashboard reads through: this context's Redis, queues and storage. */
+export function dashboardDeps(ctx: Context) {
+  return {
+    redis: ctx.redis,
+    prefix: ctx.config.env.TESSERA_PREFIX,
+    producer: ctx.producer,
+    storage: ctx.storage,
+    log: ctx.log,
+    now: () => new Date(),
+  };
+}
+
 /** The API key, or a clear refusal; the emulator accepts any key, so one is made up for it. */
 export function geminiClientFor(config: Config) {
   const { GEMINI_API_KEY, GOOGLE_GEMINI_BASE_URL, GEMINI_TIMEOUT_MS } = config.env;

@@ -1,6 +1,6 @@
 import type { Command } from "commander";
 import { startDashboard } from "@tessera/dashboard";
-import { configFrom, openContext, type CommonFlags } from "../context.ts";
+import { configFrom, dashboardDeps, openContext, type CommonFlags } from "../context.ts";
 
 interface DashboardFlags extends CommonFlags {
   host?: string;
@@ -27,23 +27,13 @@ export function registerDashboard(program: Command, common: (cmd: Command) => Co
     const ctx = await openContext(config, "worker");
     let dashboard;
     try {
-      dashboard = await startDashboard(
-        {
-          redis: ctx.redis,
-          prefix: config.env.TESSERA_PREFIX,
-          producer: ctx.producer,
-          storage: ctx.storage,
-          log: ctx.log,
-          now: () => new Date(),
-        },
-        {
-          host: config.env.TESSERA_DASHBOARD_HOST,
-          port: config.env.TESSERA_DASHBOARD_PORT,
-          token: config.env.TESSERA_DASHBOARD_TOKEN,
-          dev: flags.dev === true,
-          actions: config.env.TESSERA_DASHBOARD_ACTIONS,
-        },
-      );
+      dashboard = await startDashboard(dashboardDeps(ctx), {
+        host: config.env.TESSERA_DASHBOARD_HOST,
+        port: config.env.TESSERA_DASHBOARD_PORT,
+        token: config.env.TESSERA_DASHBOARD_TOKEN,
+        dev: flags.dev === true,
+        actions: config.env.TESSERA_DASHBOARD_ACTIONS,
+      });
     } catch (err) {
       await ctx.close();
       throw err;

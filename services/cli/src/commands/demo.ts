@@ -10,7 +10,7 @@ import { startEmulator } from "@tessera/gemini-emulator";
 import { DEFAULT_MAX_OUTPUT_TOKENS, startRun } from "@tessera/ingest";
 import { startWorker } from "@tessera/worker";
 import { startDashboard } from "@tessera/dashboard";
-import { configFrom, geminiClientFor, openContext, type CommonFlags } from "../context.ts";
+import { configFrom, dashboardDeps, geminiClientFor, openContext, type CommonFlags } from "../context.ts";
 import { writeDemoImages } from "../demo-images.ts";
 import { redisAnswers, startLocalRedis } from "../local-redis.ts";
 import { summaryText } from "../progress.ts";
@@ -78,17 +78,13 @@ export function registerDemo(program: Command, common: (cmd: Command) => Command
       },
     );
     // Loopback only and read-only: the dev mode the dashboard allows without a token.
-    const dashboard = await startDashboard(
-      {
-        redis: ctx.redis,
-        prefix: config.env.TESSERA_PREFIX,
-        producer: ctx.producer,
-        storage: ctx.storage,
-        log: ctx.log,
-        now: () => new Date(),
-      },
-      { host: "127.0.0.1", port: 0, token: undefined, dev: true, actions: false },
-    );
+    const dashboard = await startDashboard(dashboardDeps(ctx), {
+      host: "127.0.0.1",
+      port: 0,
+      token: undefined,
+      dev: true,
+      actions: false,
+    });
     try {
       console.error(
         `dashboard:  ${dashboard.url}  (live while the demo runs; --keep-dashboard keeps it open)`,
