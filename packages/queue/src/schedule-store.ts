@@ -5,6 +5,30 @@ import { UsageError } from "@tessera/core";
 import { jobCatalog } from "./catalog.ts";
 import { redisKeys, type Keys } from "./keys.ts";
 
+/** A claim whose run never appeared (its scheduler died before creating it) stops blocking after this. */
+const CLAIM_STALE_MS = 5 * 60_000;
+
+// KEYS: schedule hash, schedule runs. ARGV: runId, firedAt ms, firedAt ISO, run key prefix, now
+// ms, stale ms. Returns the run in the way, or nil when the firing is claimed.
+const CLAIM_FIRING = `
+local last = redis.call('HGET', KEYS[1], 'lastRunId')
+-- The same firing delivered again (its first attempt died before creating the run): still ours.
+if last == ARGV[1] then return false end
+if last then
+  local status = redis.call('HGET', ARGV[4] .. last, 'status')
+  if status == 'scanning' or status == 'running' or status == 'cancelling' or status == 'finalizing' then
+    return last
+  end
+  local claimedAt = tonumber(redis.call('HGET', KEYS[1], 'lastClaimAt') or '0')
+  if not status and tonumber(ARGV[5]) - claimedAt < tonumber(ARGV[6]) then return last end
+end
+redis.call('HSET', KEYS[1], 'lastRunId', ARGV[1], 'lastFiredAt', ARGV[3], 'lastClaimAt', ARGV[5])
+redis.call('HDEL', KEYS[1], 'lastSkipReason')
+redis.call('HINCRBY', KEYS[1], 'firings', 1)
+redis.call('ZADD', KEYS[2], ARGV[2], ARGV[1])
+return false
+`;
+
 /** What `tessera schedule add` stores: where, when, and the run options of every firing. */
 export const scheduleSpecSchema = z.object({
   id: z.string(),
@@ -133,24 +157,38 @@ export class ScheduleStore {
       .exec();
   }
 
-  /** Records one firing: the run it started, or why it started none. */
-  async recordFiring(
-    id: string,
-    firedAt: Date,
-    outcome: { runId: string } | { skipped: string },
-  ): Promise<void> {
+  /**
+   * Claims a firing for `runId`, atomically: refused (returning the run in the way) while the
+   * schedule's previous run is still going, or is being started by another scheduler (claimed,
+   * no run hash yet, less than CLAIM_STALE_MS ago). On success the run is the schedule's
+   * `lastRunId` and in its history, so runs of one schedule never overlap.
+   */
+  async claimFiring(id: string, runId: string, firedAt: Date, now = new Date()): Promise<{ busy?: string }> {
+    const busy = (await this.#redis.eval(
+      CLAIM_FIRING,
+      2,
+      this.keys.schedule(id),
+      this.keys.scheduleRuns(id),
+      runId,
+      firedAt.getTime(),
+      firedAt.toISOString(),
+      this.keys.run(""),
+      now.getTime(),
+      CLAIM_STALE_MS,
+    )) as string | null;
+    return busy === null ? {} : { busy };
+  }
+
+  /** A firing that started nothing: says why, and forgets its claim (if it had one). */
+  async recordSkip(id: string, firedAt: Date, reason: string, claimedRunId?: string): Promise<void> {
     const key = this.keys.schedule(id);
     const multi = this.#redis
       .multi()
-      .hincrby(key, "firings", 1)
-      .hset(key, "lastFiredAt", firedAt.toISOString());
-    if ("runId" in outcome) {
-      multi
-        .hset(key, "lastRunId", outcome.runId)
-        .hdel(key, "lastSkipReason")
-        .zadd(this.keys.scheduleRuns(id), firedAt.getTime(), outcome.runId);
-    } else {
-      multi.hset(key, "lastSkipReason", outcome.skipped);
+      .hincrby(key, "firings", claimedRunId === undefined ? 1 : 0)
+      .hset(key, "lastFiredAt", firedAt.toISOString(), "lastSkipReason", reason);
+    if (claimedRunId !== undefined) {
+      multi.zrem(this.keys.scheduleRuns(id), claimedRunId);
+      if ((await this.#redis.hget(key, "lastRunId")) === claimedRunId) multi.hdel(key, "lastRunId");
     }
     await multi.exec();
   }

@@ -23,8 +23,6 @@ export const scheduledRequestSchema = z.object({
 });
 export type ScheduledRequest = z.infer<typeof scheduledRequestSchema>;
 
-const ACTIVE = new Set(["scanning", "running", "cancelling", "finalizing"]);
-
 export type FiringOutcome =
   | { kind: "started"; run: RunStarted }
   | { kind: "skipped"; reason: string }
@@ -35,8 +33,8 @@ export type FiringOutcome =
  * One firing of a schedule: starts an incremental run (images unchanged since the last
  * successful run with the same task configuration are not sent again). The run id comes from
  * the firing time, so a firing delivered twice starts one run. A firing while the schedule's
- * previous run is still going starts nothing (runs of one schedule never overlap) and says so in
- * the schedule's `lastSkipReason`.
+ * previous run is still going (or being started by another scheduler) starts nothing, atomically
+ * (ScheduleStore.claimFiring), and says so in the schedule's `lastSkipReason`.
  */
 export async function fireSchedule(
   deps: IngestDeps & { schedules: ScheduleStore; prices: Readonly<Record<string, ModelPrice>> },
@@ -50,21 +48,25 @@ export async function fireSchedule(
   const runId = scheduledRunId(scheduleId, firedAt.getTime());
   if (await deps.runs.get(runId)) return { kind: "duplicate", runId };
 
+  const claim = await deps.schedules.claimFiring(scheduleId, runId, firedAt, deps.now());
+  if (claim.busy !== undefined) {
+    const previous = await deps.runs.get(claim.busy);
+    const reason = `the previous run ${claim.busy} is still ${previous?.status ?? "starting"}`;
+    await deps.schedules.recordSkip(scheduleId, firedAt, reason);
+    log.warn("scheduled firing started no run", { reason });
+    return { kind: "skipped", reason };
+  }
+  // Claimed: from here, a firing that starts nothing gives its claim back.
   const skip = async (reason: string): Promise<FiringOutcome> => {
-    await deps.schedules.recordFiring(scheduleId, firedAt, { skipped: reason });
+    await deps.schedules.recordSkip(scheduleId, firedAt, reason, runId);
     log.warn("scheduled firing started no run", { reason });
     return { kind: "skipped", reason };
   };
-  if (schedule.lastRunId !== undefined) {
-    const previous = await deps.runs.get(schedule.lastRunId);
-    if (previous && ACTIVE.has(previous.status)) {
-      return skip(`the previous run ${schedule.lastRunId} is still ${previous.status}`);
-    }
-  }
   const parsed = scheduledRequestSchema.safeParse(JSON.parse(schedule.request));
   if (!parsed.success) return skip(`stored run options do not parse: ${z.prettifyError(parsed.error)}`);
   const request = parsed.data;
-  const candidates = await deps.schedules.history(scheduleId, 100);
+  // The claimed run is in the history already: it is not its own baseline.
+  const candidates = (await deps.schedules.history(scheduleId, 101)).filter((id) => id !== runId);
   let started: RunStarted;
   try {
     started = await startRun(deps, {
@@ -82,8 +84,6 @@ export async function fireSchedule(
       runId,
       scheduleId,
       baselineCandidates: candidates,
-      // Recorded as soon as the run exists, before the (long) scan, so the history shows it.
-      onCreated: () => deps.schedules.recordFiring(scheduleId, firedAt, { runId }),
     });
   } catch (err) {
     // A scan that failed has failed its run, which says why; anything earlier started nothing.
