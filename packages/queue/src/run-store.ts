@@ -383,8 +383,10 @@ export class RunStore {
     ]);
   }
 
+  /** Paused and not cancelled: a cancel wins, so a paused run's queued images settle as cancelled. */
   async isPaused(runId: string): Promise<boolean> {
-    return (await this.#redis.hget(this.keys.run(runId), "paused")) === "1";
+    const [paused, cancel] = await this.#redis.hmget(this.keys.run(runId), "paused", "cancelRequested");
+    return paused === "1" && cancel !== "1";
   }
 
   /**

@@ -17,6 +17,8 @@ import {
 
 /** Outcomes read per run page at most: enough for charts and examples, bounded for huge runs. */
 const MAX_ITEMS_READ = 50_000;
+/** Viewers of one run share a digest this long, so open pages do not each rescan its outcomes. */
+const DIGEST_TTL_MS = 3_000;
 
 export interface EventView {
   id: string;
@@ -41,6 +43,7 @@ export class DashboardData {
   readonly runs: RunStore;
   readonly schedules: ScheduleStore;
   readonly #deps: DashboardDeps;
+  readonly #digests = new Map<string, { at: number; digest: Promise<ItemsDigest> }>();
 
   constructor(deps: DashboardDeps) {
     this.#deps = deps;
@@ -69,7 +72,18 @@ export class DashboardData {
   }
 
   /** Throughput, errors by class and gallery candidates, from the run's recorded outcomes. */
-  async digest(runId: string): Promise<ItemsDigest> {
+  digest(runId: string): Promise<ItemsDigest> {
+    const now = Date.now();
+    for (const [id, cached] of this.#digests) if (now - cached.at > DIGEST_TTL_MS) this.#digests.delete(id);
+    const cached = this.#digests.get(runId);
+    if (cached) return cached.digest;
+    const digest = this.#readDigest(runId);
+    this.#digests.set(runId, { at: now, digest });
+    digest.catch(() => this.#digests.delete(runId));
+    return digest;
+  }
+
+  async #readDigest(runId: string): Promise<ItemsDigest> {
     await this.runs.require(runId);
     const lines: ManifestLine[] = [];
     let truncated = false;

@@ -195,3 +195,15 @@ describe("dashboard API", () => {
     expect(done.done).toBe(3);
   });
 });
+
+describe("pause and cancel", () => {
+  it("a cancel wins over a pause: the paused run's images settle as cancelled", async () => {
+    const runId = await stack.startDetectRun(2, "set-c", async (id) => {
+      expect((await post(`/api/runs/${id}/pause`, bearer)).status).toBe(200);
+    });
+    await stack.until(runId, ["running"]);
+    expect((await post(`/api/runs/${runId}/cancel`, bearer)).status).toBe(200);
+    const run = await stack.until(runId, ["cancelled"], 45_000);
+    expect(run).toMatchObject({ done: 0, cancelled: 2 });
+  });
+});
