@@ -418,7 +418,11 @@ function runPage(runId) {
                 h(
                   "tr",
                   {},
-                  h("td", {}, h("span", { class: "badge failed", text: e.class })),
+                  h(
+                    "td",
+                    {},
+                    h("span", { class: "badge failed", "data-error-class": e.class, text: e.class }),
+                  ),
                   h("td", { text: n(e.count) }),
                   h(
                     "td",

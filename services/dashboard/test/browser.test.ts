@@ -65,7 +65,7 @@ describe.skipIf(!HAVE_CHROMIUM)("dashboard in Chromium", () => {
   });
 
   it("shows a run's progress moving live, then the run page and a preview", async () => {
-    const runId = await stack.startDetectRun(12, "browser-set");
+    const runId = await stack.startDetectRun(12, "browser-set", undefined, true);
     const page = await browser.newPage({ viewport: { width: 1360, height: 900 } });
     await page.goto(`${stack.dashboard.url}/login`);
     await page.fill("#token", TOKEN);
@@ -111,6 +111,7 @@ describe.skipIf(!HAVE_CHROMIUM)("dashboard in Chromium", () => {
       )
       .toBe(true);
     expect(await page.locator("svg.chart rect.done").count()).toBeGreaterThan(0);
+    await expect.poll(() => page.locator("[data-error-class]").allTextContents()).toEqual(["bad_image"]);
     await page.screenshot({ path: `${ARTIFACTS}run.png`, fullPage: true });
     await images.nth(1).click();
     const big = page.locator(".lightbox img");

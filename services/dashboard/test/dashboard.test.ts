@@ -18,7 +18,7 @@ async function post(path: string, headers: Record<string, string>) {
 beforeAll(async () => {
   stack = await startStack("dashboard");
   await stack.startWorker();
-  runId = await stack.startDetectRun(4, "set-a");
+  runId = await stack.startDetectRun(4, "set-a", undefined, true);
   await stack.until(runId, ["completed"]);
 });
 
@@ -117,7 +117,7 @@ describe("dashboard API", () => {
     expect(runs.find((r) => r.runId === runId)).toMatchObject({ progress: 1 });
     const run = (await (await get(`/api/runs/${runId}`)).json()) as Record<string, unknown>;
     expect(run).toMatchObject({ runId, status: "completed", task: "detect", previews: true, ended: true });
-    expect(run.counts).toMatchObject({ images: 4, done: 4, skipped: 1 });
+    expect(run.counts).toMatchObject({ images: 5, done: 4, failed: 1, skipped: 1 });
     expect((run.tokens as { prompt: number }).prompt).toBeGreaterThan(0);
     expect((run.estimate as { costUsd: number }).costUsd).toBeGreaterThan(0);
     expect(run.budget).toMatchObject({ maxCostUsd: 5 });
@@ -129,7 +129,13 @@ describe("dashboard API", () => {
     };
     expect(digest.doneKeys).toEqual(["img-00.png", "img-01.png", "img-02.png", "img-03.png"]);
     expect(digest.throughput.points.reduce((n, p) => n + p.done, 0)).toBe(4);
-    expect(digest.errors).toEqual([]);
+    expect(digest.errors).toEqual([
+      {
+        class: "bad_image",
+        count: 1,
+        examples: [{ key: "torn.png", message: expect.any(String) as string }],
+      },
+    ]);
 
     const events = (await (await get(`/api/runs/${runId}/events`)).json()) as {
       fields: { status?: string };

@@ -85,7 +85,7 @@ export async function startStack(
       workers.push(worker);
       return worker;
     },
-    async startDetectRun(count, prefix, onCreated) {
+    async startDetectRun(count, prefix, onCreated, torn = false) {
       const src = bucket.storage(prefix);
       for (let i = 0; i < count; i++) {
         const scene = await makeScene({
@@ -97,6 +97,12 @@ export async function startStack(
         await src.put(`img-${String(i).padStart(2, "0")}.png`, scene, { contentType: "image/png" });
       }
       await src.put("readme.txt", "not an image", { contentType: "text/plain" });
+      if (torn) {
+        const whole = await makeScene({ width: 200, height: 150, background: COLORS.green });
+        await src.put("torn.png", whole.subarray(0, Math.floor(whole.length / 2)), {
+          contentType: "image/png",
+        });
+      }
       const runId = newRunId();
       const started = await startRun(
         { runs, producer, storage, log, now },
