@@ -1,5 +1,6 @@
 import { createServer, type Server } from "node:http";
 import type { GoogleGenAI } from "@google/genai";
+import { SpanKind, SpanStatusCode, trace } from "@opentelemetry/api";
 import { Counter, Histogram, Registry, collectDefaultMetrics } from "prom-client";
 
 /**
@@ -61,29 +62,45 @@ export class WorkerMetrics {
 }
 
 /**
- * Times every generateContent call of this client and counts its tokens and 429s. Wrapping the
- * SDK's method keeps the metrics out of the annotate path.
+ * Wraps every generateContent call of this client in an OpenTelemetry span (a child of the
+ * job's bullmq-otel span when tracing is on; a no-op otherwise) and, given metrics, times it and
+ * counts its tokens and 429s. Wrapping the SDK's method keeps all this out of the annotate path.
  */
-export function instrumentGemini(client: GoogleGenAI, metrics: WorkerMetrics): GoogleGenAI {
+export function instrumentGemini(client: GoogleGenAI, metrics?: WorkerMetrics): GoogleGenAI {
   const models = client.models;
   const original = models.generateContent.bind(models);
-  models.generateContent = async (params) => {
-    const started = performance.now();
-    try {
-      const response = await original(params);
-      metrics.request("ok", (performance.now() - started) / 1000);
-      const usage = response.usageMetadata;
-      metrics.tokens(
-        usage?.promptTokenCount ?? 0,
-        (usage?.candidatesTokenCount ?? 0) + (usage?.thoughtsTokenCount ?? 0),
-      );
-      return response;
-    } catch (err) {
-      const status = (err as { status?: unknown }).status;
-      metrics.request(status === 429 ? "rate_limited" : "error", (performance.now() - started) / 1000);
-      throw err;
-    }
-  };
+  const tracer = trace.getTracer("tessera-worker");
+  models.generateContent = (params) =>
+    tracer.startActiveSpan(
+      "gemini generateContent",
+      {
+        kind: SpanKind.CLIENT,
+        attributes: { "gen_ai.system": "gemini", "gen_ai.request.model": params.model },
+      },
+      async (span) => {
+        const started = performance.now();
+        try {
+          const response = await original(params);
+          metrics?.request("ok", (performance.now() - started) / 1000);
+          const usage = response.usageMetadata;
+          const input = usage?.promptTokenCount ?? 0;
+          const output = (usage?.candidatesTokenCount ?? 0) + (usage?.thoughtsTokenCount ?? 0);
+          metrics?.tokens(input, output);
+          span.setAttributes({ "gen_ai.usage.input_tokens": input, "gen_ai.usage.output_tokens": output });
+          return response;
+        } catch (err) {
+          const status = (err as { status?: unknown }).status;
+          metrics?.request(status === 429 ? "rate_limited" : "error", (performance.now() - started) / 1000);
+          span.setStatus({
+            code: SpanStatusCode.ERROR,
+            message: typeof status === "number" ? String(status) : "error",
+          });
+          throw err;
+        } finally {
+          span.end();
+        }
+      },
+    );
   return client;
 }
 

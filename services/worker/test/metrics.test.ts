@@ -1,4 +1,7 @@
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { trace } from "@opentelemetry/api";
+import { InMemorySpanExporter, SimpleSpanProcessor } from "@opentelemetry/sdk-trace-base";
+import { NodeTracerProvider } from "@opentelemetry/sdk-trace-node";
 import { createGeminiClient } from "@tessera/gemini";
 import { startEmulator, type Emulator } from "@tessera/gemini-emulator";
 import { instrumentGemini, serveMetrics, WorkerMetrics } from "../src/index.ts";
@@ -6,13 +9,18 @@ import { instrumentGemini, serveMetrics, WorkerMetrics } from "../src/index.ts";
 // The worker's Prometheus metrics around the real SDK talking to the emulator over HTTP.
 let healthy: Emulator;
 let limited: Emulator;
+const exporter = new InMemorySpanExporter();
+const provider = new NodeTracerProvider({ spanProcessors: [new SimpleSpanProcessor(exporter)] });
 
 beforeAll(async () => {
+  provider.register();
   healthy = await startEmulator({ port: 0 });
   limited = await startEmulator({ port: 0, faults: { rates: { "429": 1 }, retryDelaySeconds: 1 } });
 });
 
 afterAll(async () => {
+  await provider.shutdown();
+  trace.disable();
   await healthy?.close();
   await limited?.close();
 });
@@ -49,5 +57,14 @@ describe("worker metrics", () => {
     } finally {
       server.close();
     }
+    // One client span per call, with the model and the tokens; the 429 marked as an error.
+    const spans = exporter.getFinishedSpans().filter((s) => s.name === "gemini generateContent");
+    expect(spans).toHaveLength(2);
+    const [good, bad] = spans;
+    expect(good!.attributes).toMatchObject({
+      "gen_ai.request.model": "gemini-2.5-flash",
+      "gen_ai.usage.input_tokens": answer.usageMetadata?.promptTokenCount,
+    });
+    expect(bad!.status).toMatchObject({ code: 2, message: "429" });
   });
 });

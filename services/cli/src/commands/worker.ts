@@ -18,7 +18,8 @@ export function registerWorker(program: Command, common: (cmd: Command) => Comma
     const config = configFrom(flags, { TESSERA_CONCURRENCY: flags.concurrency });
     const metrics = config.env.TESSERA_METRICS_PORT === undefined ? undefined : new WorkerMetrics();
     const gemini = geminiClientFor(config);
-    if (metrics) instrumentGemini(gemini, metrics);
+    // Spans (when OTEL_EXPORTER_OTLP_ENDPOINT is set) and metrics (when asked) per Gemini call.
+    instrumentGemini(gemini, metrics);
     const ctx = await openContext(config, "worker");
     const metricsServer =
       metrics && config.env.TESSERA_METRICS_PORT !== undefined
