@@ -27,6 +27,8 @@ export interface Stack {
     images: number,
     prefix: string,
     onCreated?: (runId: string) => Promise<void>,
+    /** Adds a torn PNG, which fails with bad_image. */
+    torn?: boolean,
   ): Promise<string>;
   until(runId: string, statuses: string[], timeoutMs?: number): Promise<RunState>;
   close(): Promise<void>;
