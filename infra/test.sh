@@ -37,6 +37,13 @@ if ! command -v heif-enc >/dev/null && [ "$(id -u)" = 0 ]; then
     say "could not install libheif-examples: HEIC scene tests will be skipped"
 fi
 
+# The dashboard's browser test drives Debian's Chromium headless; it skips (and says so) without it.
+if ! command -v chromium >/dev/null && [ "$(id -u)" = 0 ]; then
+  say "installing chromium for the dashboard's browser test"
+  (apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends chromium) >&2 ||
+    say "could not install chromium: the dashboard browser test will be skipped"
+fi
+
 if [ $# -gt 0 ]; then
   exec pnpm vitest run "$@"
 fi

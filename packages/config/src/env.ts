@@ -88,6 +88,52 @@ export const envSchema = z.object({
     .describe("S3 credentials; unset uses the AWS default chain"),
   AWS_SECRET_ACCESS_KEY: z.string().min(1).optional().describe("S3 secret, paired with AWS_ACCESS_KEY_ID"),
   AWS_SESSION_TOKEN: z.string().min(1).optional().describe("Temporary S3 credentials' session token"),
+  TESSERA_METRICS_PORT: positiveInt
+    .max(65_535)
+    .optional()
+    .describe(
+      "Port of a worker's Prometheus /metrics (its own requests, latency, 429s, tokens); unset: none",
+    ),
+  TESSERA_METRICS_HOST: z
+    .string()
+    .min(1)
+    .default("127.0.0.1")
+    .describe("Interface the worker's /metrics listens on; 0.0.0.0 in containers"),
+  TESSERA_DASHBOARD_TOKEN: z
+    .string()
+    .min(16, "use at least 16 characters")
+    .optional()
+    .describe(
+      "Secret the dashboard asks for (Bearer header or login form); unset: it only starts with --dev on 127.0.0.1",
+    ),
+  TESSERA_DASHBOARD_HOST: z
+    .string()
+    .min(1)
+    .default("127.0.0.1")
+    .describe(
+      "Interface the dashboard listens on; 0.0.0.0 to serve other machines (a token is then required)",
+    ),
+  TESSERA_DASHBOARD_PORT: z.coerce
+    .number()
+    .int()
+    .min(0)
+    .max(65_535)
+    .default(8790)
+    .describe("Port of the dashboard (web page, JSON API, /metrics, bull-board under /queues)"),
+  TESSERA_DASHBOARD_ACTIONS: bool
+    .default(false)
+    .describe("Let the dashboard pause, resume, cancel and retry runs; off = read-only"),
+  OTEL_EXPORTER_OTLP_ENDPOINT: z
+    .url()
+    .optional()
+    .describe(
+      "OTLP/HTTP collector (e.g. http://otel:4318): set, every queue add and job is traced through bullmq-otel",
+    ),
+  OTEL_SERVICE_NAME: z
+    .string()
+    .min(1)
+    .optional()
+    .describe("service.name of the traces; default tessera-<command> (tessera-worker, tessera-scheduler...)"),
   LOG_LEVEL: z
     .enum(["debug", "info", "warn", "error"])
     .default("info")

@@ -1,7 +1,8 @@
 import { z } from "zod";
 import { ERROR_CLASSES } from "./errors.ts";
 
-export const ITEM_STATUSES = ["done", "failed", "blocked", "skipped"] as const;
+/** `unchanged`: an incremental (scheduled) run found the same object (same ETag) done by an earlier run. */
+export const ITEM_STATUSES = ["done", "failed", "blocked", "skipped", "unchanged"] as const;
 export const itemStatusSchema = z.enum(ITEM_STATUSES);
 export type ItemStatus = z.infer<typeof itemStatusSchema>;
 
@@ -22,6 +23,8 @@ export const manifestLineSchema = z.object({
     })
     .optional(),
   attempts: z.number().int().nonnegative().optional(),
+  /** For `unchanged`: the run whose annotation (`annotationKey`) still holds for this object. */
+  previousRunId: z.string().optional(),
   at: z.iso.datetime(),
 });
 export type ManifestLine = z.infer<typeof manifestLineSchema>;

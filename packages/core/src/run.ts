@@ -49,6 +49,10 @@ export const runConfigSchema = z.object({
   budgetMaxTokens: z.coerce.number().int().positive().optional(),
   /** Budget in micro-dollars (integers add up exactly in Redis). */
   budgetMaxCostMicros: z.coerce.number().int().positive().optional(),
+  /** The schedule that started this run, if any. */
+  scheduleId: z.string().optional(),
+  /** Incremental runs: the earlier successful run whose unchanged images were not sent again. */
+  baseRunId: z.string().optional(),
 });
 export type RunConfig = z.infer<typeof runConfigSchema>;
 

@@ -5,9 +5,10 @@ import type { Redis } from "ioredis";
 
 describe("job catalog", () => {
   it("routes every job to a queue and retries each a bounded number of times", () => {
-    expect(QUEUE_NAMES.sort()).toEqual(["annotate", "runs"]);
+    expect(QUEUE_NAMES.sort()).toEqual(["annotate", "runs", "schedules"]);
     expect(jobsOfQueue("annotate")).toEqual(["annotate"]);
     expect(jobsOfQueue("runs")).toEqual(["finalize-run"]);
+    expect(jobsOfQueue("schedules")).toEqual(["scheduled-run"]);
     for (const spec of Object.values(jobCatalog)) expect(spec.options.attempts).toBeGreaterThan(1);
   });
 
@@ -17,6 +18,8 @@ describe("job catalog", () => {
     expect(() => parsePayload("annotate", { ...payload, size: -1 })).toThrow(InvalidPayloadError);
     expect(() => parsePayload("annotate", { ...payload, runId: "has:colon" })).toThrow(/runId/);
     expect(() => parsePayload("finalize-run", {})).toThrow(/invalid finalize-run payload/);
+    expect(parsePayload("scheduled-run", { scheduleId: "nightly-1" })).toEqual({ scheduleId: "nightly-1" });
+    expect(() => parsePayload("scheduled-run", { scheduleId: "Bad:Id" })).toThrow(/scheduleId/);
   });
 
   it("keeps payloads small: a job carries keys, never bytes", () => {

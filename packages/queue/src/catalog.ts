@@ -38,6 +38,17 @@ export const jobCatalog = {
       removeOnFail: { count: 1_000 },
     },
   },
+  /** Made by a BullMQ job scheduler at each firing of a schedule; starts an incremental run. */
+  "scheduled-run": {
+    queue: "schedules",
+    payload: z.object({ scheduleId: z.string().regex(/^[a-z0-9][a-z0-9-]{0,31}$/) }),
+    options: {
+      attempts: 3,
+      backoff: { type: "exponential", delay: 5_000 },
+      removeOnComplete: { count: 1_000 },
+      removeOnFail: { count: 1_000 },
+    },
+  },
 } as const satisfies Record<string, { queue: string; payload: z.ZodType; options: JobsOptions }>;
 
 export type JobName = keyof typeof jobCatalog;

@@ -9,8 +9,10 @@ import {
   type QueueName,
 } from "./catalog.ts";
 import { bullPrefix } from "./keys.ts";
+import { queueTelemetry } from "./telemetry.ts";
 
-export type Handler<N extends JobName> = (payload: JobPayload<N>, job: Job) => Promise<void>;
+/** `token` is the job's lock token, for handlers that move their job (e.g. back to delayed). */
+export type Handler<N extends JobName> = (payload: JobPayload<N>, job: Job, token?: string) => Promise<void>;
 export type Handlers = { [N in JobName]: Handler<N> };
 
 export interface ConsumerOptions {
@@ -42,7 +44,7 @@ export function createConsumer(options: ConsumerOptions): Worker {
 
   return new Worker(
     options.queue,
-    async (job: Job) => {
+    async (job: Job, token?: string) => {
       const name = job.name as JobName;
       if (!names.includes(name))
         throw new UnrecoverableError(
@@ -56,7 +58,7 @@ export function createConsumer(options: ConsumerOptions): Worker {
         throw err;
       }
       const handler = options.handlers[name] as Handler<typeof name>;
-      await handler(payload, job);
+      await handler(payload, job, token);
     },
     {
       connection: options.connection,
@@ -67,6 +69,7 @@ export function createConsumer(options: ConsumerOptions): Worker {
       lockDuration: options.lockDurationMs ?? 60_000,
       stalledInterval: options.lockDurationMs ?? 60_000,
       autorun: false,
+      ...queueTelemetry(),
     },
   );
 }

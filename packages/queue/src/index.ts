@@ -6,3 +6,6 @@ export * from "./consumer.ts";
 export * from "./run-store.ts";
 export * from "./rate-limiter.ts";
 export * from "./finalize-job.ts";
+export * from "./schedule-spec.ts";
+export * from "./schedule-store.ts";
+export * from "./telemetry.ts";

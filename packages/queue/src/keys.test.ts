@@ -11,6 +11,11 @@ describe("redis keys", () => {
       "acme:run:r1:items",
       "acme:run:r1:events",
     ]);
+    expect([keys.schedules, keys.schedule("s1"), keys.scheduleRuns("s1")]).toEqual([
+      "acme:schedules",
+      "acme:schedule:s1",
+      "acme:schedule:s1:runs",
+    ]);
     expect(bullPrefix("acme")).toBe("acme:bull");
   });
 

@@ -2,7 +2,7 @@
  * Every Redis key Tessera owns, in one place: docs/redis.md documents exactly these and
  * back-office tools read them, so changing one is a contract change (bump REDIS_CONTRACT_VERSION).
  */
-export const REDIS_CONTRACT_VERSION = 1;
+export const REDIS_CONTRACT_VERSION = 2;
 
 export interface Keys {
   prefix: string;
@@ -14,6 +14,12 @@ export interface Keys {
   items(runId: string): string;
   /** Stream: status changes and errors of a run, capped. */
   events(runId: string): string;
+  /** Sorted set of schedule ids scored by creation time (ms since epoch). */
+  schedules: string;
+  /** Hash: a schedule's configuration, state and last firing. */
+  schedule(id: string): string;
+  /** Sorted set: the runs a schedule started, scored by firing time (ms since epoch). */
+  scheduleRuns(id: string): string;
 }
 
 export function redisKeys(prefix: string): Keys {
@@ -23,6 +29,9 @@ export function redisKeys(prefix: string): Keys {
     run: (runId) => `${prefix}:run:${runId}`,
     items: (runId) => `${prefix}:run:${runId}:items`,
     events: (runId) => `${prefix}:run:${runId}:events`,
+    schedules: `${prefix}:schedules`,
+    schedule: (id) => `${prefix}:schedule:${id}`,
+    scheduleRuns: (id) => `${prefix}:schedule:${id}:runs`,
   };
 }
 

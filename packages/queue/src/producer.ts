@@ -9,6 +9,7 @@ import {
   type QueueName,
 } from "./catalog.ts";
 import { bullPrefix } from "./keys.ts";
+import { queueTelemetry } from "./telemetry.ts";
 
 export interface EnqueueItem<N extends JobName> {
   payload: JobPayload<N>;
@@ -27,7 +28,10 @@ export class Producer {
   constructor(connection: Redis, prefix: string, overrides: JobOverrides = {}) {
     this.#overrides = overrides;
     this.#queues = new Map(
-      QUEUE_NAMES.map((name) => [name, new Queue(name, { connection, prefix: bullPrefix(prefix) })] as const),
+      QUEUE_NAMES.map(
+        (name) =>
+          [name, new Queue(name, { connection, prefix: bullPrefix(prefix), ...queueTelemetry() })] as const,
+      ),
     );
   }
 

@@ -26,6 +26,8 @@ export const runStateSchema = runConfigSchema.extend({
   done: count,
   failed: count,
   blocked: count,
+  /** Incremental runs: objects an earlier run already annotated at the same ETag (not sent again). */
+  unchanged: count,
   tokens_prompt: count,
   tokens_output: count,
   tokens_image: count,
@@ -34,6 +36,11 @@ export const runStateSchema = runConfigSchema.extend({
   /** Images skipped because the run was cancelled before they were sent (also in `skipped`). */
   cancelled: count,
   cancelRequested: z
+    .enum(["0", "1"])
+    .optional()
+    .transform((v) => v === "1"),
+  /** Paused by an operator: workers put the run's jobs back (delayed) instead of sending them. */
+  paused: z
     .enum(["0", "1"])
     .optional()
     .transform((v) => v === "1"),
@@ -86,6 +93,8 @@ if ARGV[3] == 'skipped' then
   else
     redis.call('HINCRBY', KEYS[1], 'objects', 1)
   end
+elseif ARGV[3] == 'unchanged' then
+  redis.call('HINCRBY', KEYS[1], 'objects', 1)
 end
 if tonumber(ARGV[11]) > 0 then redis.call('HINCRBY', KEYS[1], 'cost_micros', ARGV[11]) end
 if tonumber(ARGV[12]) > 0 then redis.call('HINCRBY', KEYS[1], 'estimate_done_prompt', ARGV[12]) end
@@ -205,6 +214,7 @@ export class RunStore {
         done: 0,
         failed: 0,
         blocked: 0,
+        unchanged: 0,
         tokens_prompt: 0,
         tokens_output: 0,
         tokens_image: 0,
@@ -357,6 +367,29 @@ export class RunStore {
   }
 
   /**
+   * Pauses or resumes a run: while paused, workers delay its jobs instead of sending them, so
+   * nothing is spent; status and counters are untouched. Unknown runs throw RunNotFoundError.
+   */
+  async setPaused(runId: string, paused: boolean, now = new Date()): Promise<void> {
+    if ((await this.#redis.exists(this.keys.run(runId))) === 0) throw new RunNotFoundError(runId);
+    const flag = paused ? "1" : "0";
+    await this.#updateAndLog(runId, { paused: flag }, [
+      "type",
+      "paused",
+      "paused",
+      flag,
+      "at",
+      now.toISOString(),
+    ]);
+  }
+
+  /** Paused and not cancelled: a cancel wins, so a paused run's queued images settle as cancelled. */
+  async isPaused(runId: string): Promise<boolean> {
+    const [paused, cancel] = await this.#redis.hmget(this.keys.run(runId), "paused", "cancelRequested");
+    return paused === "1" && cancel !== "1";
+  }
+
+  /**
    * Forgets the outcome of these failed images so they can be sent again, and reopens the run.
    * Only items whose outcome is "failed" are touched. Returns the keys that were reset.
    */
@@ -406,23 +439,23 @@ export class RunStore {
     ) {
       fields.finishedAt = at;
     }
+    await this.#updateAndLog(runId, fields, [
+      "type",
+      "status",
+      "status",
+      status,
+      "at",
+      at,
+      ...(reason ? ["reason", reason] : []),
+    ]);
+  }
+
+  /** Sets run fields and appends an entry to the run's capped event stream, in one transaction. */
+  async #updateAndLog(runId: string, fields: Record<string, string>, event: string[]): Promise<void> {
     await this.#redis
       .multi()
       .hset(this.keys.run(runId), fields)
-      .xadd(
-        this.keys.events(runId),
-        "MAXLEN",
-        "~",
-        EVENTS_MAXLEN,
-        "*",
-        "type",
-        "status",
-        "status",
-        status,
-        "at",
-        at,
-        ...(reason ? ["reason", reason] : []),
-      )
+      .xadd(this.keys.events(runId), "MAXLEN", "~", EVENTS_MAXLEN, "*", ...event)
       .exec();
   }
 

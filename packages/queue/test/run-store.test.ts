@@ -1,7 +1,7 @@
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import type { ManifestLine, RunConfig } from "@tessera/core";
 import { useTestPrefix } from "@tessera/testing";
-import { RunNotFoundError, RunStore } from "../src/index.ts";
+import { REDIS_CONTRACT_VERSION, RunNotFoundError, RunStore } from "../src/index.ts";
 
 let env: Awaited<ReturnType<typeof useTestPrefix>>;
 let store: RunStore;
@@ -48,7 +48,14 @@ describe("RunStore", () => {
   it("creates a run, indexes it and refuses a second run with the same id", async () => {
     await store.create(config("r1"));
     const run = await store.require("r1");
-    expect(run).toMatchObject({ runId: "r1", status: "scanning", scanned: false, images: 0, done: 0, v: 1 });
+    expect(run).toMatchObject({
+      runId: "r1",
+      status: "scanning",
+      scanned: false,
+      images: 0,
+      done: 0,
+      v: REDIS_CONTRACT_VERSION,
+    });
     expect(await store.list()).toContain("r1");
     await expect(store.create(config("r1"))).rejects.toThrow(/already exists/);
     await expect(store.require("nope")).rejects.toBeInstanceOf(RunNotFoundError);

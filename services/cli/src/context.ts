@@ -4,6 +4,7 @@ import { createGeminiClient } from "@tessera/gemini";
 import { assertRedisReachable, createRedis, Producer, RunStore } from "@tessera/queue";
 import { storageCache, type Storage } from "@tessera/storage";
 import type { Redis } from "ioredis";
+import { startTracing } from "./tracing.ts";
 
 /** Flags shared by every command that talks to Redis; each overrides its environment variable. */
 export interface CommonFlags {
@@ -38,11 +39,20 @@ export interface Context {
 
 export async function openContext(config: Config, role: "worker" | "client"): Promise<Context> {
   const log = createLogger(config.env.LOG_LEVEL);
+  // Before any queue exists: bullmq-otel is set on queues and workers as they are made.
+  const stopTracing =
+    config.env.OTEL_EXPORTER_OTLP_ENDPOINT === undefined
+      ? undefined
+      : await startTracing(
+          config.env.OTEL_EXPORTER_OTLP_ENDPOINT,
+          config.env.OTEL_SERVICE_NAME ?? `tessera-${process.argv[2] ?? "cli"}`,
+        );
   const redis = createRedis(config.env.REDIS_URL, role);
   try {
     await assertRedisReachable(redis, config.env.REDIS_URL);
   } catch (err) {
     redis.disconnect();
+    await stopTracing?.().catch(() => undefined);
     throw err;
   }
   const producer = new Producer(redis, config.env.TESSERA_PREFIX, {
@@ -58,7 +68,22 @@ export async function openContext(config: Config, role: "worker" | "client"): Pr
     async close() {
       await producer.close();
       await redis.quit().catch(() => redis.disconnect());
+      await stopTracing?.().catch((err: unknown) =>
+        log.warn("could not flush traces", { error: String(err) }),
+      );
     },
+  };
+}
+
+/** What the dashboard reads through: this context's Redis, queues and storage. */
+export function dashboardDeps(ctx: Context) {
+  return {
+    redis: ctx.redis,
+    prefix: ctx.config.env.TESSERA_PREFIX,
+    producer: ctx.producer,
+    storage: ctx.storage,
+    log: ctx.log,
+    now: () => new Date(),
   };
 }
 

@@ -17,6 +17,9 @@ const COMMANDS: Record<string, () => Promise<Register>> = {
   estimate: async () => (await import("./commands/estimate.ts")).registerEstimate,
   export: async () => (await import("./commands/export.ts")).registerExport,
   demo: async () => (await import("./commands/demo.ts")).registerDemo,
+  schedule: async () => (await import("./commands/schedule.ts")).registerSchedule,
+  scheduler: async () => (await import("./commands/scheduler.ts")).registerScheduler,
+  dashboard: async () => (await import("./commands/dashboard.ts")).registerDashboard,
 };
 
 /** Options every Redis-backed command takes; each overrides its environment variable. */

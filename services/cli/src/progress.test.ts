@@ -19,6 +19,8 @@ const base: RunState = {
   done: 4,
   failed: 1,
   blocked: 0,
+  unchanged: 0,
+  paused: false,
   tokens_prompt: 12_345,
   tokens_output: 321,
   tokens_image: 10_000,

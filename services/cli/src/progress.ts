@@ -58,7 +58,7 @@ export function summaryText(
   const more = run.failed + run.blocked - failures.length;
   return [
     `run ${run.runId}: ${run.status}${run.statusReason ? ` (${run.statusReason})` : ""}`,
-    `  images   ${run.images} (done ${run.done}, failed ${run.failed}, blocked ${run.blocked}); skipped ${run.skipped} other objects`,
+    `  images   ${run.images} (done ${run.done}, failed ${run.failed}, blocked ${run.blocked}); skipped ${run.skipped} other objects${run.unchanged ? `; ${run.unchanged} unchanged since ${run.baseRunId ?? "an earlier run"}` : ""}`,
     `  tokens   ${run.tokens_prompt} in (${run.tokens_image} image), ${run.tokens_output} out` +
       (run.estimate_tokens_prompt
         ? `; estimated ${run.estimate_tokens_prompt} in` +

@@ -5,3 +5,5 @@ export * from "./start-run.ts";
 export * from "./retry-failed.ts";
 export * from "./plan.ts";
 export * from "./estimate.ts";
+export * from "./incremental.ts";
+export * from "./schedule.ts";

@@ -11,6 +11,8 @@ export interface ScanProgress {
   listed: number;
   images: number;
   skipped: number;
+  /** Incremental runs: objects an earlier run annotated at the same ETag. */
+  unchanged?: number;
 }
 
 /** Figures gathered while scanning, for the run's estimate and `tessera estimate`. */
@@ -45,7 +47,7 @@ const CANCEL_CHECK_EVERY = 1_000;
 
 /** Was this recorded outcome about an image (counted in `images`) or about another object? */
 function countsAsImage(line: ManifestLine): boolean {
-  return !(line.status === "skipped" && line.error?.class === "not_an_image");
+  return !(line.status === "skipped" && line.error?.class === "not_an_image") && line.status !== "unchanged";
 }
 
 /**
@@ -59,11 +61,17 @@ export interface ScanSink {
   enqueue(items: EnqueueItem<"annotate">[]): Promise<void>;
   /** Asked every thousand objects; true stops the listing. */
   cancelled(): Promise<boolean>;
+  /**
+   * Incremental runs: the `unchanged` line to record when an earlier run already annotated this
+   * object at this ETag (nothing is read or sent for it), else undefined.
+   */
+  unchanged?(object: ObjectInfo, at: string): Promise<ManifestLine | undefined>;
 }
 
 /** The sink of a real run: outcomes and jobs in Redis. */
-export function runSink(deps: IngestDeps, runId: string): ScanSink {
+export function runSink(deps: IngestDeps, runId: string, unchanged?: ScanSink["unchanged"]): ScanSink {
   return {
+    ...(unchanged === undefined ? {} : { unchanged }),
     earlierOutcome: (key) => deps.runs.itemOutcome(runId, key),
     record: async (line) => {
       await deps.runs.recordItem(runId, line);
@@ -123,11 +131,18 @@ export async function scanSource(
   const handle = async (object: ObjectInfo) => {
     const earlier = await sink.earlierOutcome(object.key);
     if (earlier) {
-      if (countsAsImage(earlier)) progress.images++;
+      if (earlier.status === "unchanged") progress.unchanged = (progress.unchanged ?? 0) + 1;
+      else if (countsAsImage(earlier)) progress.images++;
       else progress.skipped++;
       return;
     }
     const at = now().toISOString();
+    const same = await sink.unchanged?.(object, at);
+    if (same) {
+      progress.unchanged = (progress.unchanged ?? 0) + 1;
+      await record(same);
+      return;
+    }
     let classified: Awaited<ReturnType<typeof classifyObject>>;
     try {
       classified = await classifyObject(source, object);

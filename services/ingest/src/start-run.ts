@@ -5,6 +5,7 @@ import { bindTask, requestTexts } from "@tessera/tasks";
 import { isUnder, type Storage } from "@tessera/storage";
 import type { IngestDeps } from "./deps.ts";
 import { estimateFromScan } from "./estimate.ts";
+import { pickBaseline, unchangedSince } from "./incremental.ts";
 import { runSink, scanSource, type ScanProgress } from "./scan.ts";
 
 export interface RunRequest {
@@ -26,12 +27,23 @@ export interface RunRequest {
   /** Ranged header reads in flight while listing. */
   probeConcurrency?: number;
   onProgress?: (progress: ScanProgress) => void;
+  /** The schedule that fires this run. */
+  scheduleId?: string;
+  /**
+   * Incremental runs: earlier runs (newest first) whose annotations may stand for objects that
+   * did not change; the newest successful one with the same task configuration is used.
+   */
+  baselineCandidates?: readonly string[];
+  /** Called once the run exists in Redis, before the scan. */
+  onCreated?: () => Promise<void>;
 }
 
 export interface RunStarted {
   runId: string;
   images: number;
   skipped: number;
+  unchanged?: number;
+  baseRunId?: string;
   cancelled?: boolean;
 }
 
@@ -66,11 +78,19 @@ async function scanAndMark(
   const log = deps.log.child({ runId: config.runId });
   let scanned;
   try {
-    scanned = await scanSource(runSink(deps, config.runId), { ...config, texts }, source, deps.now, {
-      ...(excludedPrefix === undefined ? {} : { excludedPrefix }),
-      ...(request.probeConcurrency === undefined ? {} : { probeConcurrency: request.probeConcurrency }),
-      ...(request.onProgress === undefined ? {} : { onProgress: request.onProgress }),
-    });
+    const unchanged =
+      config.baseRunId === undefined ? undefined : unchangedSince(deps.runs, config.baseRunId);
+    scanned = await scanSource(
+      runSink(deps, config.runId, unchanged),
+      { ...config, texts },
+      source,
+      deps.now,
+      {
+        ...(excludedPrefix === undefined ? {} : { excludedPrefix }),
+        ...(request.probeConcurrency === undefined ? {} : { probeConcurrency: request.probeConcurrency }),
+        ...(request.onProgress === undefined ? {} : { onProgress: request.onProgress }),
+      },
+    );
   } catch (err) {
     await deps.runs.setStatus(config.runId, "failed", `listing failed: ${errorMessage(err)}`);
     throw err;
@@ -87,11 +107,19 @@ async function scanAndMark(
   if (state === "completed-run") {
     await enqueueFinalize(deps.runs, deps.producer, config.runId);
   }
-  log.info("run scanned", { listed: scanned.listed, images: scanned.images, skipped: scanned.skipped });
+  log.info("run scanned", {
+    listed: scanned.listed,
+    images: scanned.images,
+    skipped: scanned.skipped,
+    unchanged: scanned.unchanged ?? 0,
+  });
   return {
     runId: config.runId,
     images: scanned.images,
     skipped: scanned.skipped,
+    ...(config.baseRunId === undefined
+      ? {}
+      : { unchanged: scanned.unchanged ?? 0, baseRunId: config.baseRunId }),
     cancelled: scanned.cancelled,
   };
 }
@@ -147,8 +175,14 @@ export async function startRun(deps: IngestDeps, request: RunRequest): Promise<R
     ...(request.budget?.maxCostUsd === undefined
       ? {}
       : { budgetMaxCostMicros: Math.floor(request.budget.maxCostUsd * 1e6) }),
+    ...(request.scheduleId === undefined ? {} : { scheduleId: request.scheduleId }),
   };
+  if (request.baselineCandidates !== undefined) {
+    const baseRunId = await pickBaseline(deps.runs, request.baselineCandidates, config);
+    if (baseRunId !== undefined) config.baseRunId = baseRunId;
+  }
   await deps.runs.create(config);
+  await request.onCreated?.();
   deps.log.info("run created", { runId: config.runId, source: source.describe(), out: out.describe() });
   return scanAndMark(deps, config, source, excluded, requestTexts(taskRequest), {
     ...request,

@@ -4,6 +4,7 @@ import type { Logger } from "@tessera/core";
 import type { FilesCache } from "@tessera/gemini";
 import type { FleetRateLimiter, Producer, RunStore } from "@tessera/queue";
 import type { Storage } from "@tessera/storage";
+import type { WorkerMetrics } from "./metrics.ts";
 
 /** Everything a handler touches outside its own memory, injected so handlers are plain functions. */
 export interface WorkerDeps {
@@ -24,4 +25,6 @@ export interface WorkerDeps {
   /** USD per million tokens by model prefix, for budgets and the cost shown to users. */
   prices: Readonly<Record<string, ModelPrice>>;
   now: () => Date;
+  /** Prometheus counters of this process (metrics.ts); absent: none kept. */
+  metrics?: WorkerMetrics;
 }

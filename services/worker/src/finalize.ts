@@ -23,6 +23,7 @@ export function runSummary(run: RunState): Record<string, unknown> {
       done: run.done,
       failed: run.failed,
       blocked: run.blocked,
+      unchanged: run.unchanged,
       skipped: run.skipped,
       budgetSkipped: run.budget_skipped,
       cancelled: run.cancelled,

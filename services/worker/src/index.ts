@@ -4,3 +4,4 @@ export * from "./annotate.ts";
 export * from "./finalize.ts";
 export * from "./worker.ts";
 export * from "./exports.ts";
+export * from "./metrics.ts";

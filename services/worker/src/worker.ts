@@ -1,4 +1,4 @@
-import { UnrecoverableError, Worker, type Job } from "bullmq";
+import { DelayedError, UnrecoverableError, Worker, type Job } from "bullmq";
 import type { Redis } from "ioredis";
 import { createConsumer, RunNotFoundError, sweepFinalizing } from "@tessera/queue";
 import { annotateImage, recordUnexpectedFailure, RetryLater } from "./annotate.ts";
@@ -22,6 +22,8 @@ export interface RunningWorker {
 
 /** Fallback pause when a 429 carries no RetryInfo. */
 const DEFAULT_RATE_LIMIT_MS = 10_000;
+/** How often a paused run's jobs come back to see whether it was resumed. */
+const PAUSED_RECHECK_MS = 10_000;
 
 function attemptOf(job: Job): { number: number; max: number } {
   return { number: job.attemptsMade + 1, max: job.opts.attempts ?? 1 };
@@ -42,11 +44,22 @@ export async function startWorker(deps: WorkerDeps, options: WorkerOptions): Pro
     concurrency: options.concurrency,
     ...(options.lockDurationMs === undefined ? {} : { lockDurationMs: options.lockDurationMs }),
     handlers: {
-      annotate: async (payload, job) => {
+      annotate: async (payload, job, token) => {
         const attempt = attemptOf(job);
+        if (token !== undefined && (await deps.runs.isPaused(payload.runId))) {
+          // Paused by an operator: back to delayed without using an attempt.
+          await job.moveToDelayed(Date.now() + PAUSED_RECHECK_MS, token);
+          throw new DelayedError();
+        }
+        const started = performance.now();
         try {
-          await annotateImage(deps, payload, attempt);
+          const outcome = await annotateImage(deps, payload, attempt);
+          deps.metrics?.annotated(outcome, (performance.now() - started) / 1000);
         } catch (err) {
+          deps.metrics?.annotated(
+            err instanceof RetryLater ? err.cause.errorClass : "error",
+            (performance.now() - started) / 1000,
+          );
           if (err instanceof RetryLater && err.cause.errorClass === "rate_limited") {
             await annotateQueue.rateLimit(err.cause.retryDelayMs ?? DEFAULT_RATE_LIMIT_MS);
             throw Worker.RateLimitError();

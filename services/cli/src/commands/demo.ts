@@ -9,7 +9,8 @@ import { annotationFileSchema } from "@tessera/tasks";
 import { startEmulator } from "@tessera/gemini-emulator";
 import { DEFAULT_MAX_OUTPUT_TOKENS, startRun } from "@tessera/ingest";
 import { startWorker } from "@tessera/worker";
-import { configFrom, geminiClientFor, openContext, type CommonFlags } from "../context.ts";
+import { startDashboard } from "@tessera/dashboard";
+import { configFrom, dashboardDeps, geminiClientFor, openContext, type CommonFlags } from "../context.ts";
 import { writeDemoImages } from "../demo-images.ts";
 import { redisAnswers, startLocalRedis } from "../local-redis.ts";
 import { summaryText } from "../progress.ts";
@@ -17,6 +18,7 @@ import { waitForRun } from "../wait.ts";
 
 interface DemoFlags extends CommonFlags {
   dir: string;
+  keepDashboard?: boolean;
 }
 
 export function registerDemo(program: Command, common: (cmd: Command) => Command): void {
@@ -26,7 +28,8 @@ export function registerDemo(program: Command, common: (cmd: Command) => Command
       .description(
         "caption sample images end to end: emulator, worker and a file:// run, all in this process",
       )
-      .option("--dir <path>", "where the sample images and annotations are written", "tessera-demo"),
+      .option("--dir <path>", "where the sample images and annotations are written", "tessera-demo")
+      .option("--keep-dashboard", "keep the demo's dashboard (127.0.0.1, no token) open until Ctrl-C"),
   ).action(async (flags: DemoFlags) => {
     const dir = resolve(flags.dir);
     const base = configFrom(flags);
@@ -74,7 +77,18 @@ export function registerDemo(program: Command, common: (cmd: Command) => Command
         concurrency: config.env.TESSERA_CONCURRENCY,
       },
     );
+    // Loopback only and read-only: the dev mode the dashboard allows without a token.
+    const dashboard = await startDashboard(dashboardDeps(ctx), {
+      host: "127.0.0.1",
+      port: 0,
+      token: undefined,
+      dev: true,
+      actions: false,
+    });
     try {
+      console.error(
+        `dashboard:  ${dashboard.url}  (live while the demo runs; --keep-dashboard keeps it open)`,
+      );
       const images = resolve(dir, "images");
       const out = resolve(dir, "annotations");
       await rm(images, { recursive: true, force: true });
@@ -112,7 +126,12 @@ export function registerDemo(program: Command, common: (cmd: Command) => Command
         `\nsame run from the CLI: pnpm tessera run ${source} --out ${target} --wait  (with a worker and GOOGLE_GEMINI_BASE_URL set)`,
       );
       if (run.status !== "completed") process.exitCode = 1;
+      if (flags.keepDashboard) {
+        console.log(`\ndashboard:   ${dashboard.url}/runs/${run.runId}  (Ctrl-C to stop)`);
+        await new Promise<void>((resolve) => process.once("SIGINT", () => resolve()));
+      }
     } finally {
+      await dashboard.close();
       await worker.close();
       await ctx.close();
       await emulator.close();

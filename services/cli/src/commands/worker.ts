@@ -1,7 +1,7 @@
 import type { Command } from "commander";
 import { FilesCache } from "@tessera/gemini";
 import { FleetRateLimiter } from "@tessera/queue";
-import { startWorker } from "@tessera/worker";
+import { instrumentGemini, serveMetrics, startWorker, WorkerMetrics } from "@tessera/worker";
 import { configFrom, geminiClientFor, openContext, type CommonFlags } from "../context.ts";
 
 interface WorkerFlags extends CommonFlags {
@@ -16,8 +16,15 @@ export function registerWorker(program: Command, common: (cmd: Command) => Comma
       .option("--concurrency <n>", "images in flight in this process (default: TESSERA_CONCURRENCY or 4)"),
   ).action(async (flags: WorkerFlags) => {
     const config = configFrom(flags, { TESSERA_CONCURRENCY: flags.concurrency });
+    const metrics = config.env.TESSERA_METRICS_PORT === undefined ? undefined : new WorkerMetrics();
     const gemini = geminiClientFor(config);
+    // Spans (when OTEL_EXPORTER_OTLP_ENDPOINT is set) and metrics (when asked) per Gemini call.
+    instrumentGemini(gemini, metrics);
     const ctx = await openContext(config, "worker");
+    const metricsServer =
+      metrics && config.env.TESSERA_METRICS_PORT !== undefined
+        ? await serveMetrics(metrics, config.env.TESSERA_METRICS_PORT, config.env.TESSERA_METRICS_HOST)
+        : undefined;
     const worker = await startWorker(
       {
         runs: ctx.runs,
@@ -31,6 +38,7 @@ export function registerWorker(program: Command, common: (cmd: Command) => Comma
         maxSourceBytes: config.env.TESSERA_MAX_SOURCE_BYTES,
         prices: config.prices,
         now: () => new Date(),
+        ...(metrics === undefined ? {} : { metrics }),
       },
       {
         connection: ctx.redis,
@@ -42,6 +50,9 @@ export function registerWorker(program: Command, common: (cmd: Command) => Comma
     ctx.log.info("worker started", {
       concurrency: config.env.TESSERA_CONCURRENCY,
       prefix: config.env.TESSERA_PREFIX,
+      ...(metricsServer === undefined
+        ? {}
+        : { metrics: `${config.env.TESSERA_METRICS_HOST}:${config.env.TESSERA_METRICS_PORT}` }),
     });
     await new Promise<void>((resolve) => {
       const stop = (signal: string) => {
@@ -52,6 +63,7 @@ export function registerWorker(program: Command, common: (cmd: Command) => Comma
       process.once("SIGINT", () => stop("SIGINT"));
     });
     await worker.close();
+    metricsServer?.close();
     await ctx.close();
   });
 }
