@@ -52,6 +52,12 @@ export const envSchema = z.object({
   TESSERA_MAX_IMAGE_BYTES: positiveInt
     .default(15 * 1024 * 1024)
     .describe("Largest image sent inline: base64 grows it by 4/3 and a request must stay under 20 MB"),
+  TESSERA_MAX_IMAGES_PER_REQUEST: z
+    .string()
+    .optional()
+    .describe(
+      'Images per request by model prefix as JSON, e.g. {"gemini-2.5-flash":1000}; unset: the model\'s published limit (3,600 for 2.5, 900 for 3 Pro)',
+    ),
   GEMINI_TIER: z
     .enum(RATE_TIER_NAMES)
     .default("tier1")

@@ -44,7 +44,17 @@ export const annotationSchema = z
     result: z.unknown(),
     configHash: z.string().describe("sha256 of task, parser version, model, options and request"),
     partial: z.boolean().describe("Part of the answer was cut off (maxOutputTokens): what is here is sound"),
-    usage: usageSchema,
+    usage: usageSchema.describe(
+      "What this image was billed: the whole request's usage, or with several images its share of it",
+    ),
+    request: z
+      .object({
+        images: z.number().int().min(2),
+        position: z.number().int().positive().describe("1-based: the image was labelled img_<position>"),
+        usage: usageSchema.describe("The whole request's usage, as Gemini reported it"),
+      })
+      .optional()
+      .describe("Present when the image was sent in one request with others (--images-per-request)"),
     finishReason: z.string().optional(),
     warnings: z.array(z.string()),
     startedAt: z.iso.datetime(),

@@ -17,7 +17,9 @@ export const manifestLineSchema = z.object({
     .optional(),
   error: z
     .object({
-      class: z.enum([...ERROR_CLASSES, "not_an_image", "budget", "cancelled"]),
+      class: z
+        .enum([...ERROR_CLASSES, "not_an_image", "unselected", "budget", "cancelled"])
+        .describe("unselected: an image the run was not asked about (vqa --questions names it not)"),
       message: z.string(),
     })
     .optional(),

@@ -3,6 +3,26 @@ import { z } from "zod";
 
 const runId = z.string().regex(/^[A-Za-z0-9_-]{1,64}$/);
 
+/** Gemini's largest images-per-request figure (3,600): no request carries more. */
+export const MAX_IMAGES_PER_JOB = 3_600;
+
+/** One image of a request, by reference: the bytes are read by the worker. */
+export const imageRefSchema = z.object({
+  key: z.string().min(1),
+  etag: z.string(),
+  size: z.number().int().nonnegative(),
+  mime: z.string(),
+  /** Display size from the header probe, so budget and rate limits are taken before the download. */
+  width: z.number().int().positive().optional(),
+  height: z.number().int().positive().optional(),
+  /** vqa: this image's own question (from --questions), instead of the run's. */
+  question: z.string().trim().min(1).max(4000).optional(),
+  /** Requests of the run that send this image (compare sets share images): above 1, upload once. */
+  uses: z.number().int().positive().optional(),
+});
+export type ImageRef = z.infer<typeof imageRefSchema>;
+const imageRef = imageRefSchema;
+
 /**
  * The job catalog: every job Tessera enqueues, its queue, its payload schema and its retry
  * settings. Payloads are references (keys, ETags), never image bytes, so a job stays a few
@@ -13,13 +33,11 @@ export const jobCatalog = {
     queue: "annotate",
     payload: z.object({
       runId,
-      key: z.string().min(1),
-      etag: z.string(),
-      size: z.number().int().nonnegative(),
-      mime: z.string(),
-      /** Display size from the header probe, so budget and rate limits are taken before the download. */
-      width: z.number().int().positive().optional(),
-      height: z.number().int().positive().optional(),
+      /**
+       * The images of one request, in the order they are sent: 1 for most tasks, up to the run's
+       * --images-per-request for caption and classify. Each is its own item with its own outcome.
+       */
+      images: z.array(imageRef).min(1).max(MAX_IMAGES_PER_JOB),
     }),
     options: {
       attempts: 5,

@@ -8,12 +8,12 @@ describe("estimateFromScan", () => {
   it("sums input tokens, spreads them per image and prices input and output apart", () => {
     const estimate = estimateFromScan(
       config,
-      { imageTokens: [300, 1_100, 284, 1_600], estimatedPromptTokens: 3_284 },
+      { imageTokens: [300, 1_100, 284, 1_600], estimatedPromptTokens: 3_284, requests: 2 },
       DEFAULT_PRICES,
     );
     expect(estimate).toMatchObject({
       images: 4,
-      requests: 4,
+      requests: 2,
       promptTokens: 3_284,
       perImage: { min: 284, median: 700, max: 1_600 },
       outputTokens: 240,
@@ -26,12 +26,12 @@ describe("estimateFromScan", () => {
     expect(
       estimateFromScan(
         { ...config, model: "mystery" },
-        { imageTokens: [258], estimatedPromptTokens: 258 },
+        { imageTokens: [258], estimatedPromptTokens: 258, requests: 1 },
         DEFAULT_PRICES,
       ).costMicros,
     ).toBeUndefined();
     expect(
-      estimateFromScan(config, { imageTokens: [], estimatedPromptTokens: 0 }, DEFAULT_PRICES),
+      estimateFromScan(config, { imageTokens: [], estimatedPromptTokens: 0, requests: 0 }, DEFAULT_PRICES),
     ).toMatchObject({ images: 0, perImage: undefined, costMicros: 0 });
   });
 });

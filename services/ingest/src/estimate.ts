@@ -36,7 +36,7 @@ export interface Estimate {
   images: number;
   requests: number;
   promptTokens: number;
-  /** Per image (image + prompt), min / median / max. */
+  /** Per image (its image tokens and its share of its request's text), min / median / max. */
   perImage: { min: number; median: number; max: number } | undefined;
   outputTokens: number;
   /** Undefined when the model has no price. */
@@ -51,7 +51,7 @@ function median(sorted: number[]): number {
 /** The cost of a run from what its scan saw in the headers, before anything is spent. */
 export function estimateFromScan(
   config: Pick<RunConfig, "model" | "task" | "maxOutputTokens">,
-  scan: Pick<ScanFigures, "imageTokens" | "estimatedPromptTokens">,
+  scan: Pick<ScanFigures, "imageTokens" | "estimatedPromptTokens" | "requests">,
   prices: Readonly<Record<string, ModelPrice>> | undefined,
 ): Estimate {
   const sorted = [...scan.imageTokens].sort((a, b) => a - b);
@@ -67,7 +67,7 @@ export function estimateFromScan(
   }
   return {
     images,
-    requests: images,
+    requests: scan.requests,
     promptTokens: scan.estimatedPromptTokens,
     perImage:
       images === 0 ? undefined : { min: sorted[0]!, median: median(sorted), max: sorted[images - 1]! },

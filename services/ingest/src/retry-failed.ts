@@ -24,6 +24,7 @@ export async function retryFailed(
   if (failed.length === 0) return { retried: 0 };
 
   const source = deps.storage(run.source);
+  const questions = JSON.parse(run.questions ?? "{}") as Record<string, string>;
   const retryNumber = now.getTime();
   const jobs: EnqueueItem<"annotate">[] = [];
   const keys: string[] = [];
@@ -33,19 +34,25 @@ export async function retryFailed(
     keys.push(item.key);
     jobs.push({
       jobId: annotateJobId(runId, item.key, retryNumber),
+      // Failures go again one per request: few, and a request of their own isolates them.
       payload: {
         runId,
-        key: item.key,
-        etag: object.etag,
-        size: object.size,
-        mime: item.mime ?? "application/octet-stream",
+        images: [
+          {
+            key: item.key,
+            etag: object.etag,
+            size: object.size,
+            mime: item.mime ?? "application/octet-stream",
+            ...(questions[item.key] === undefined ? {} : { question: questions[item.key] }),
+          },
+        ],
       },
     });
   }
   const reset = new Set(await deps.runs.resetFailed(runId, keys, now));
   await deps.producer.addBulk(
     "annotate",
-    jobs.filter((job) => reset.has(job.payload.key)),
+    jobs.filter((job) => reset.has(job.payload.images[0]!.key)),
   );
   deps.log.info("retrying failed images", { runId, retried: reset.size });
   return { retried: reset.size };

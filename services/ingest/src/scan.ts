@@ -1,11 +1,13 @@
 import pLimit from "p-limit";
 import { errorMessage, type ManifestLine, type RunConfig } from "@tessera/core";
-import type { EnqueueItem } from "@tessera/queue";
+import type { EnqueueItem, ImageRef } from "@tessera/queue";
 import { InvalidKeyError, type ObjectInfo, type Storage } from "@tessera/storage";
 import { createHash } from "node:crypto";
-import { estimateRequestTokens, sentSize } from "@tessera/imaging";
+import { estimateRequestTokens, estimateTextTokens, sentSize } from "@tessera/imaging";
+import { requestTask, requestTexts, type BoundTask } from "@tessera/tasks";
 import { classifyObject } from "./classify.ts";
-import type { IngestDeps } from "./deps.ts";
+import type { IngestDeps, RequestLimits } from "./deps.ts";
+import { RequestPacker, type PlanImage, type TransportPolicy } from "./plan.ts";
 
 export interface ScanProgress {
   listed: number;
@@ -15,10 +17,15 @@ export interface ScanProgress {
 
 /** Figures gathered while scanning, for the run's estimate and `tessera estimate`. */
 export interface ScanFigures extends ScanProgress {
-  /** Input tokens of every enqueued image's request (image + prompt), by the model's rule. */
+  /** Input tokens of every enqueued request (images + prompt texts), by the model's rule. */
   estimatedPromptTokens: number;
-  /** Per enqueued image, the same estimate (for min / median / max). */
+  /**
+   * Per enqueued image, its own image tokens plus its share of its request's text (for min /
+   * median / max); with one image per request, exactly its request's estimate.
+   */
   imageTokens: number[];
+  /** Requests the images were packed into (one job each). */
+  requests: number;
   formats: Record<string, number>;
   /** Skipped objects by reason. */
   skipReasons: Record<string, number>;
@@ -33,10 +40,32 @@ export interface ScanOptions {
   onProgress?: (progress: ScanProgress) => void;
 }
 
-/** Job ids must be stable (a re-enqueue is ignored) and free of ':' (BullMQ's key separator). */
-export function annotateJobId(runId: string, key: string, attempt = 0): string {
-  const base = `${runId}-${createHash("sha256").update(key).digest("hex").slice(0, 24)}`;
+/**
+ * Job ids must be stable (a re-enqueue is ignored) and free of ':' (BullMQ's key separator). A
+ * request of one image keeps the id of its key; a request of several, the id of its keys in order.
+ */
+export function annotateJobId(runId: string, key: string | readonly string[], attempt = 0): string {
+  const text = typeof key === "string" ? key : key.join("\n");
+  const base = `${runId}-${createHash("sha256").update(text).digest("hex").slice(0, 24)}`;
   return attempt === 0 ? base : `${base}-r${attempt}`;
+}
+
+/** What a scan needs to pack images into requests and price each request. */
+export interface ScanPlan {
+  runId: string;
+  model: string;
+  detail: RunConfig["detail"];
+  convert: RunConfig["convert"];
+  /** The run's task: what each request sends (requestTask, requestTexts), for its estimate. */
+  task: BoundTask;
+  /** Images per request the run asks for (1 unless --images-per-request), within `limits`. */
+  imagesPerRequest: number;
+  limits: RequestLimits;
+  transport: TransportPolicy;
+  /** vqa: each listed image's own question (--questions). */
+  questions?: ReadonlyMap<string, string>;
+  /** Only images with a question are sent (a vqa run with --questions and no --question). */
+  onlyQuestioned?: boolean;
 }
 
 const ENQUEUE_BATCH = 500;
@@ -45,7 +74,8 @@ const CANCEL_CHECK_EVERY = 1_000;
 
 /** Was this recorded outcome about an image (counted in `images`) or about another object? */
 function countsAsImage(line: ManifestLine): boolean {
-  return !(line.status === "skipped" && line.error?.class === "not_an_image");
+  const notAsked = line.error?.class === "not_an_image" || line.error?.class === "unselected";
+  return !(line.status === "skipped" && notAsked);
 }
 
 /**
@@ -89,10 +119,7 @@ export const dryRunSink: ScanSink = {
  */
 export async function scanSource(
   sink: ScanSink,
-  config: Pick<RunConfig, "runId" | "model" | "detail" | "convert"> & {
-    /** The texts each request sends (see requestTexts), for its token estimate. */
-    texts: readonly string[];
-  },
+  plan: ScanPlan,
   source: Storage,
   now: () => Date,
   options: ScanOptions = {},
@@ -104,6 +131,7 @@ export async function scanSource(
     skipped: 0,
     estimatedPromptTokens: 0,
     imageTokens: [],
+    requests: 0,
     formats: {},
     skipReasons: {},
     brokenReasons: {},
@@ -111,6 +139,41 @@ export async function scanSource(
   let batch: EnqueueItem<"annotate">[] = [];
   let pending: Promise<void>[] = [];
   let cancelled = false;
+  const maxImages = Math.min(plan.imagesPerRequest, plan.limits.maxImagesPerRequest);
+  const packer = new RequestPacker<PlanImage & { ref: ImageRef; sent: { width: number; height: number } }>(
+    {
+      maxImages,
+      maxInlineBytes: plan.limits.maxInlineBytes,
+      maxInputTokens: plan.limits.maxInputTokens,
+      // The prompt's largest form: labels for every image of a full request.
+      promptTokens: textTokens(requestTexts(plan.task.build(maxImages))),
+    },
+    plan.transport,
+  );
+
+  /** One request: priced as the worker will send it, enqueued as one job. */
+  const emit = (
+    group: readonly { ref: ImageRef; sent: { width: number; height: number }; tokens: number }[],
+  ) => {
+    const refs = group.map((g) => g.ref);
+    const texts = requestTexts(requestTask(plan.task, refs).build(refs.length));
+    const tokens = estimateRequestTokens(
+      plan.model,
+      group.map((g) => g.sent),
+      texts,
+    );
+    progress.estimatedPromptTokens += tokens;
+    progress.requests++;
+    const textShare = (tokens - group.reduce((sum, g) => sum + g.tokens, 0)) / group.length;
+    for (const g of group) progress.imageTokens.push(Math.round(g.tokens + textShare));
+    batch.push({
+      jobId: annotateJobId(
+        plan.runId,
+        refs.map((r) => r.key),
+      ),
+      payload: { runId: plan.runId, images: refs },
+    });
+  };
 
   const flush = async () => {
     const items = batch;
@@ -169,25 +232,54 @@ export async function scanSource(
         });
         return;
       case "image": {
-        progress.images++;
         const { probe } = classified;
-        const display = { width: probe.displayWidth, height: probe.displayHeight };
-        const tokens = estimateRequestTokens(config.model, [sentSize(display, config.detail)], config.texts);
-        progress.estimatedPromptTokens += tokens;
-        progress.imageTokens.push(tokens);
-        progress.formats[probe.format] = (progress.formats[probe.format] ?? 0) + 1;
-        batch.push({
-          jobId: annotateJobId(config.runId, object.key),
-          payload: {
-            runId: config.runId,
+        const question = plan.questions?.get(object.key);
+        if (question === undefined && plan.onlyQuestioned) {
+          progress.skipped++;
+          const reason = "no question for this image in --questions";
+          progress.skipReasons[reason] = (progress.skipReasons[reason] ?? 0) + 1;
+          await record({
             key: object.key,
             etag: object.etag,
-            size: object.size,
-            mime: probe.mime,
-            width: display.width,
-            height: display.height,
-          },
+            status: "skipped",
+            error: { class: "unselected", message: reason },
+            at,
+          });
+          return;
+        }
+        progress.images++;
+        const display = { width: probe.displayWidth, height: probe.displayHeight };
+        const sent = sentSize(display, plan.detail);
+        progress.formats[probe.format] = (progress.formats[probe.format] ?? 0) + 1;
+        const ref: ImageRef = {
+          key: object.key,
+          etag: object.etag,
+          size: object.size,
+          mime: probe.mime,
+          width: display.width,
+          height: display.height,
+          ...(question === undefined ? {} : { question }),
+        };
+        // Sizes are the source's: resizing usually shrinks them, so a request packed on them fits.
+        const step = packer.add({
+          key: object.key,
+          bytes: object.size,
+          tokens: estimateRequestTokens(plan.model, [sent], []),
+          ref,
+          sent,
         });
+        if (step.kind === "rejected") {
+          progress.brokenReasons[step.reason] = (progress.brokenReasons[step.reason] ?? 0) + 1;
+          await record({
+            key: object.key,
+            etag: object.etag,
+            status: "failed",
+            error: { class: "bad_image", message: step.reason },
+            at,
+          });
+          return;
+        }
+        if (step.closed) emit(step.closed);
         if (batch.length >= ENQUEUE_BATCH) await flush();
         return;
       }
@@ -217,7 +309,14 @@ export async function scanSource(
     throw err;
   }
   await Promise.all(pending);
+  // Even after a cancel: every image counted has a job, which records it as cancelled.
+  const last = packer.flush();
+  if (last) emit(last);
   await flush();
   options.onProgress?.({ listed: progress.listed, images: progress.images, skipped: progress.skipped });
   return { ...progress, cancelled };
+}
+
+function textTokens(texts: readonly string[]): number {
+  return texts.reduce((sum, text) => sum + estimateTextTokens(text), 0);
 }

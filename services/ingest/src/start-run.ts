@@ -1,11 +1,11 @@
 import { UsageError, errorMessage, newRunId, type RunConfig, type Task } from "@tessera/core";
 import { priceFor, UnknownPriceError, type ModelPrice } from "@tessera/config";
 import { enqueueFinalize } from "@tessera/queue";
-import { bindTask, requestTexts } from "@tessera/tasks";
+import { bindTask, type BoundTask } from "@tessera/tasks";
 import { isUnder, type Storage } from "@tessera/storage";
-import type { IngestDeps } from "./deps.ts";
+import { defaultRequestLimits, type IngestDeps } from "./deps.ts";
 import { estimateFromScan } from "./estimate.ts";
-import { runSink, scanSource, type ScanProgress } from "./scan.ts";
+import { runSink, scanSource, type ScanPlan, type ScanProgress } from "./scan.ts";
 
 export interface RunRequest {
   source: string;
@@ -19,6 +19,10 @@ export interface RunRequest {
   detail: "low" | "standard" | "original";
   convert: "convert" | "skip";
   transport?: "auto" | "inline" | "files" | "url";
+  /** Images per request (caption and classify): 1 unless asked. */
+  imagesPerRequest?: number;
+  /** vqa: each image's own question by source key (--questions). */
+  questions?: ReadonlyMap<string, string>;
   keepFiles?: boolean;
   budget?: { maxTokens?: number; maxCostUsd?: number };
   /** Needed to check a cost budget can be priced before anything is spent. */
@@ -57,7 +61,7 @@ async function scanAndMark(
   config: RunConfig,
   source: Storage,
   excludedPrefix: string | undefined,
-  texts: readonly string[],
+  plan: ScanPlan,
   request: Pick<RunRequest, "probeConcurrency" | "onProgress"> & {
     estimate?: boolean;
     prices?: Readonly<Record<string, ModelPrice>>;
@@ -66,7 +70,7 @@ async function scanAndMark(
   const log = deps.log.child({ runId: config.runId });
   let scanned;
   try {
-    scanned = await scanSource(runSink(deps, config.runId), { ...config, texts }, source, deps.now, {
+    scanned = await scanSource(runSink(deps, config.runId), plan, source, deps.now, {
       ...(excludedPrefix === undefined ? {} : { excludedPrefix }),
       ...(request.probeConcurrency === undefined ? {} : { probeConcurrency: request.probeConcurrency }),
       ...(request.onProgress === undefined ? {} : { onProgress: request.onProgress }),
@@ -87,13 +91,70 @@ async function scanAndMark(
   if (state === "completed-run") {
     await enqueueFinalize(deps.runs, deps.producer, config.runId);
   }
-  log.info("run scanned", { listed: scanned.listed, images: scanned.images, skipped: scanned.skipped });
+  log.info("run scanned", {
+    listed: scanned.listed,
+    images: scanned.images,
+    requests: scanned.requests,
+    skipped: scanned.skipped,
+  });
   return {
     runId: config.runId,
     images: scanned.images,
     skipped: scanned.skipped,
     cancelled: scanned.cancelled,
   };
+}
+
+/**
+ * A vqa run with --questions and no --question of its own: the run-level question is this
+ * placeholder (it names the run's prompt in run.json), never sent: images without a question of
+ * their own are skipped as unselected.
+ */
+export const PER_IMAGE_QUESTIONS = "(each image's own question, from --questions)";
+
+/** How a run's scan packs and prices requests, from its stored config. */
+export function scanPlanOf(
+  deps: Pick<IngestDeps, "requestLimits">,
+  config: RunConfig,
+  task: BoundTask,
+): ScanPlan {
+  const questions =
+    config.questions === undefined
+      ? undefined
+      : new Map(Object.entries(JSON.parse(config.questions) as Record<string, string>));
+  return {
+    runId: config.runId,
+    model: config.model,
+    detail: config.detail,
+    convert: config.convert,
+    task,
+    imagesPerRequest: config.imagesPerRequest,
+    limits: (deps.requestLimits ?? defaultRequestLimits)(config.model),
+    transport: config.transport,
+    ...(questions === undefined
+      ? {}
+      : {
+          questions,
+          onlyQuestioned: (task.options as { question?: string }).question === PER_IMAGE_QUESTIONS,
+        }),
+  };
+}
+
+/** Refuses an --images-per-request the task or the model cannot take. */
+function checkImagesPerRequest(deps: IngestDeps, request: RunRequest, task: BoundTask): void {
+  const n = request.imagesPerRequest ?? 1;
+  if (n === 1) return;
+  if (task.multiImage !== "batch") {
+    throw new UsageError(
+      `--images-per-request: --task ${request.task} sends one image per request (only caption and classify take several)`,
+    );
+  }
+  const max = (deps.requestLimits ?? defaultRequestLimits)(request.model).maxImagesPerRequest;
+  if (n > max) {
+    throw new UsageError(
+      `--images-per-request ${n}: ${request.model} takes at most ${max} images per request (TESSERA_MAX_IMAGES_PER_REQUEST)`,
+    );
+  }
 }
 
 /**
@@ -116,12 +177,22 @@ export async function startRun(deps: IngestDeps, request: RunRequest): Promise<R
   }
 
   // Bad task options are a usage error here, before anything is listed or enqueued.
-  const task = bindTask(request.task, request.taskOptions ?? {}, request.model);
+  if (request.questions !== undefined && request.task !== "vqa") {
+    throw new UsageError(`--questions: only --task vqa asks per-image questions, not ${request.task}`);
+  }
+  const rawOptions = (request.taskOptions ?? {}) as Record<string, unknown>;
+  const perImageOnly = request.questions !== undefined && rawOptions["question"] === undefined;
+  const task = bindTask(
+    request.task,
+    perImageOnly ? { ...rawOptions, question: PER_IMAGE_QUESTIONS } : rawOptions,
+    request.model,
+  );
   if (task.multiImage === "set") {
     throw new UsageError(
-      `--task ${request.task} compares sets of images, which runs cannot form yet (pairs from a manifest are not built)`,
+      `--task ${request.task} compares sets of images, which runs cannot form yet (sets from a manifest are not built)`,
     );
   }
+  checkImagesPerRequest(deps, request, task);
   const taskRequest = task.build(1);
 
   const first = await source.list({ pageSize: 1 })[Symbol.asyncIterator]().next();
@@ -142,6 +213,10 @@ export async function startRun(deps: IngestDeps, request: RunRequest): Promise<R
     detail: request.detail,
     convert: request.convert,
     transport: request.transport ?? "auto",
+    imagesPerRequest: request.imagesPerRequest ?? 1,
+    ...(request.questions === undefined
+      ? {}
+      : { questions: JSON.stringify(Object.fromEntries(request.questions)) }),
     keepFiles: request.keepFiles ?? false,
     ...(request.budget?.maxTokens === undefined ? {} : { budgetMaxTokens: request.budget.maxTokens }),
     ...(request.budget?.maxCostUsd === undefined
@@ -150,7 +225,7 @@ export async function startRun(deps: IngestDeps, request: RunRequest): Promise<R
   };
   await deps.runs.create(config);
   deps.log.info("run created", { runId: config.runId, source: source.describe(), out: out.describe() });
-  return scanAndMark(deps, config, source, excluded, requestTexts(taskRequest), {
+  return scanAndMark(deps, config, source, excluded, scanPlanOf(deps, config, task), {
     ...request,
     estimate: true,
   });
@@ -181,6 +256,6 @@ export async function resumeRun(
   const source = deps.storage(run.source);
   const excluded = await checkLocations(source, deps.storage(run.out));
   deps.log.info("run resumed", { runId });
-  const texts = requestTexts(bindTask(run.task, JSON.parse(run.taskOptions) as unknown, run.model).build(1));
-  return scanAndMark(deps, run, source, excluded, texts, request);
+  const task = bindTask(run.task, JSON.parse(run.taskOptions) as unknown, run.model);
+  return scanAndMark(deps, run, source, excluded, scanPlanOf(deps, run, task), request);
 }

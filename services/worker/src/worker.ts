@@ -1,7 +1,7 @@
 import { UnrecoverableError, Worker, type Job } from "bullmq";
 import type { Redis } from "ioredis";
 import { createConsumer, RunNotFoundError, sweepFinalizing } from "@tessera/queue";
-import { annotateImage, recordUnexpectedFailure, RetryLater } from "./annotate.ts";
+import { annotateRequest, recordUnexpectedFailure, RetryLater } from "./annotate.ts";
 import type { WorkerDeps } from "./deps.ts";
 import { finalizeRun } from "./finalize.ts";
 
@@ -45,7 +45,7 @@ export async function startWorker(deps: WorkerDeps, options: WorkerOptions): Pro
       annotate: async (payload, job) => {
         const attempt = attemptOf(job);
         try {
-          await annotateImage(deps, payload, attempt);
+          await annotateRequest(deps, payload, attempt);
         } catch (err) {
           if (err instanceof RetryLater && err.cause.errorClass === "rate_limited") {
             await annotateQueue.rateLimit(err.cause.retryDelayMs ?? DEFAULT_RATE_LIMIT_MS);

@@ -2,11 +2,12 @@ import { Option, type Command } from "commander";
 import { taskSchema, UsageError } from "@tessera/core";
 import { DEFAULT_MAX_OUTPUT_TOKENS, resumeRun, startRun } from "@tessera/ingest";
 import { addTaskFlags, taskOptionsFromFlags, type TaskFlags } from "../task-flags.ts";
+import { addRequestFlags, imagesPerRequestFrom, questionsFrom, type RequestFlags } from "../request-flags.ts";
 import { configFrom, openContext, type CommonFlags } from "../context.ts";
 import { summaryText } from "../progress.ts";
 import { waitForRun } from "../wait.ts";
 
-interface RunFlags extends CommonFlags, TaskFlags {
+interface RunFlags extends CommonFlags, TaskFlags, RequestFlags {
   task: string;
   out?: string;
   resume?: string;
@@ -33,54 +34,56 @@ function positiveNumber(flag: string, text: string | undefined, integer: boolean
 
 export function registerRun(program: Command, common: (cmd: Command) => Command): void {
   common(
-    addTaskFlags(
-      program
-        .command("run")
-        .description("annotate every image under a location (s3://bucket/prefix or file:///dir)")
-        .argument("[source]", "where the images are: s3://bucket/prefix or file:///absolute/dir")
-        .option("--out <uri>", "where annotations go: s3://bucket/prefix or file:///absolute/dir")
-        .option(
-          "--resume <runId>",
-          "continue a run whose scan did not finish (same source, output and options)",
-        )
-        .option("--task <task>", `what to ask for (${taskSchema.options.join(", ")})`, "caption")
-        .option("--model <model>", "Gemini model (default: GEMINI_MODEL or gemini-2.5-flash)")
-        .option("--max-tokens <n>", "budget: never spend more input + output tokens than this on the run")
-        .option(
-          "--max-cost <usd>",
-          "budget: never spend more than this many US dollars (prices: TESSERA_PRICES)",
-        )
-        .option(
-          "--max-output-tokens <n>",
-          "output cap per request (default: TESSERA_MAX_OUTPUT_TOKENS, else per task: caption 1024, segment 32768...)",
-        )
-        .addOption(
-          new Option(
-            "--detail <level>",
-            "how much of each image to send: low fits 384x384 (258 tokens on 2.x), standard caps the long side at 1024 px (same tokens, fewer bytes), original as is",
+    addRequestFlags(
+      addTaskFlags(
+        program
+          .command("run")
+          .description("annotate every image under a location (s3://bucket/prefix or file:///dir)")
+          .argument("[source]", "where the images are: s3://bucket/prefix or file:///absolute/dir")
+          .option("--out <uri>", "where annotations go: s3://bucket/prefix or file:///absolute/dir")
+          .option(
+            "--resume <runId>",
+            "continue a run whose scan did not finish (same source, output and options)",
           )
-            .choices(["low", "standard", "original"])
-            .default("standard"),
-        )
-        .addOption(
-          new Option(
-            "--convert <policy>",
-            "formats Gemini does not take (GIF, BMP, TIFF, AVIF): convert to PNG/JPEG or skip",
+          .option("--task <task>", `what to ask for (${taskSchema.options.join(", ")})`, "caption")
+          .option("--model <model>", "Gemini model (default: GEMINI_MODEL or gemini-2.5-flash)")
+          .option("--max-tokens <n>", "budget: never spend more input + output tokens than this on the run")
+          .option(
+            "--max-cost <usd>",
+            "budget: never spend more than this many US dollars (prices: TESSERA_PRICES)",
           )
-            .choices(["convert", "skip"])
-            .default("convert"),
-        )
-        .addOption(
-          new Option(
-            "--transport <how>",
-            "how images reach Gemini: inline, files (Files API, uploaded once per content), url (pre-signed S3 URL of unchanged originals), auto (inline unless too big)",
+          .option(
+            "--max-output-tokens <n>",
+            "output cap per request (default: TESSERA_MAX_OUTPUT_TOKENS, else per task: caption 1024, segment 32768...)",
           )
-            .choices(["auto", "inline", "files", "url"])
-            .default("auto"),
-        )
-        .option("--keep-files", "keep the run's Files API uploads when it ends (they expire after 48 h)")
-        .option("--wait", "show progress until the run ends, then print a summary")
-        .option("--json", "print machine-readable output"),
+          .addOption(
+            new Option(
+              "--detail <level>",
+              "how much of each image to send: low fits 384x384 (258 tokens on 2.x), standard caps the long side at 1024 px (same tokens, fewer bytes), original as is",
+            )
+              .choices(["low", "standard", "original"])
+              .default("standard"),
+          )
+          .addOption(
+            new Option(
+              "--convert <policy>",
+              "formats Gemini does not take (GIF, BMP, TIFF, AVIF): convert to PNG/JPEG or skip",
+            )
+              .choices(["convert", "skip"])
+              .default("convert"),
+          )
+          .addOption(
+            new Option(
+              "--transport <how>",
+              "how images reach Gemini: inline, files (Files API, uploaded once per content), url (pre-signed S3 URL of unchanged originals), auto (inline unless too big)",
+            )
+              .choices(["auto", "inline", "files", "url"])
+              .default("auto"),
+          )
+          .option("--keep-files", "keep the run's Files API uploads when it ends (they expire after 48 h)")
+          .option("--wait", "show progress until the run ends, then print a summary")
+          .option("--json", "print machine-readable output"),
+      ),
     ),
   ).action(async (source: string | undefined, flags: RunFlags) => {
     if (flags.resume !== undefined && (source !== undefined || flags.out !== undefined)) {
@@ -110,7 +113,9 @@ export function registerRun(program: Command, common: (cmd: Command) => Command)
         storage: ctx.storage,
         log: ctx.log,
         now: () => new Date(),
+        requestLimits: config.requestLimits,
       };
+      const questions = questionsFrom(flags);
       const started =
         flags.resume !== undefined
           ? await resumeRun(deps, flags.resume)
@@ -130,6 +135,8 @@ export function registerRun(program: Command, common: (cmd: Command) => Command)
                 ...(maxCostUsd === undefined ? {} : { maxCostUsd }),
               },
               taskOptions: taskOptionsFromFlags(task.data, flags),
+              imagesPerRequest: imagesPerRequestFrom(flags),
+              ...(questions === undefined ? {} : { questions }),
             });
       if (!flags.wait) {
         console.log(flags.json ? JSON.stringify(started) : started.runId);
