@@ -1,0 +1,249 @@
+import { writeFile } from "node:fs/promises";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { manifestLineSchema, type ManifestLine } from "@tessera/core";
+import { startEmulator, type Emulator, type EmulatorRequestEvent } from "@tessera/gemini-emulator";
+import { estimateTextTokens, imageTokens, sentSize } from "@tessera/imaging";
+import { annotationFileSchema, bindTask, requestTexts, type AnnotationFile } from "@tessera/tasks";
+import {
+  generateScene,
+  useTestBucket,
+  useTestPrefix,
+  type SceneTruth,
+  type TestBucket,
+} from "@tessera/testing";
+import { exitOf, tessera, tesseraProcess } from "./cli.ts";
+
+// Several images per request, end to end: `tessera run --images-per-request N` from S3 through a
+// worker process and the emulator, whose sight answers each labelled image. Each image must get
+// its own annotation about ITS pixels (a mix-up of keys would give it another scene's colours or
+// count), the emulator must see fewer requests than images, the bill must equal the worker's
+// estimate of what it sent, and a torn image must fail alone while its request-mates succeed.
+
+const MODEL = "gemini-2.5-flash";
+let redisEnv: Awaited<ReturnType<typeof useTestPrefix>>;
+let bucket: TestBucket;
+let emulator: Emulator;
+let env: NodeJS.ProcessEnv;
+let worker: ReturnType<typeof tesseraProcess>;
+const truths = new Map<string, SceneTruth>();
+const requests: EmulatorRequestEvent[] = [];
+
+// Different shape counts, so a count answered for the wrong image is caught.
+const SCENES = [
+  { key: "s/one.png", width: 640, height: 480, shapes: 1, format: "png" as const, orientation: 1 },
+  { key: "s/two.jpg", width: 800, height: 600, shapes: 2, format: "jpeg" as const, orientation: 6 },
+  { key: "s/three.webp", width: 500, height: 500, shapes: 3, format: "webp" as const, orientation: 1 },
+  { key: "s/four.png", width: 1200, height: 400, shapes: 4, format: "png" as const, orientation: 1 },
+  { key: "s/five.jpg", width: 300, height: 700, shapes: 5, format: "jpeg" as const, orientation: 1 },
+  { key: "s/six.png", width: 900, height: 900, shapes: 6, format: "png" as const, orientation: 1 },
+];
+const TORN = { key: "s/torn.jpg", width: 400, height: 300 };
+const IMAGES = SCENES.length + 1;
+
+beforeAll(async () => {
+  redisEnv = await useTestPrefix("multi");
+  bucket = await useTestBucket();
+  emulator = await startEmulator({
+    port: 0,
+    onRequest: (event) => {
+      if (event.route === "generateContent") requests.push(event);
+    },
+  });
+  env = {
+    ...process.env,
+    TESSERA_PREFIX: redisEnv.prefix,
+    GOOGLE_GEMINI_BASE_URL: emulator.url,
+    GEMINI_API_KEY: "multi-test",
+    GEMINI_MODEL: MODEL,
+    LOG_LEVEL: "warn",
+  };
+  const data = bucket.storage("scenes");
+  for (const [index, spec] of SCENES.entries()) {
+    const scene = await generateScene({ ...spec, seed: 40 + index });
+    truths.set(spec.key, scene.truth);
+    await data.put(spec.key, scene.bytes, { contentType: scene.mime });
+  }
+  // The header is fine (the scan enqueues it), the body is cut: it fails in the worker.
+  const torn = await generateScene({ ...TORN, seed: 9, format: "jpeg" });
+  await data.put(TORN.key, torn.bytes.subarray(0, Math.floor(torn.bytes.length / 2)), {
+    contentType: "image/jpeg",
+  });
+  worker = tesseraProcess(["worker", "--concurrency", "2"], env);
+});
+
+afterAll(async () => {
+  worker?.child.kill("SIGTERM");
+  if (worker) await exitOf(worker.child);
+  await emulator?.close();
+  await bucket?.cleanup();
+  await redisEnv?.cleanup();
+});
+
+interface RunView {
+  runId: string;
+  done: number;
+  failed: number;
+  skipped: number;
+  tokens_prompt: number;
+  estimate_tokens_prompt: number;
+  estimate_done_prompt: number;
+}
+
+async function run(
+  task: string,
+  args: string[],
+): Promise<{ run: RunView; annotations: Map<string, AnnotationFile>; lines: Map<string, ManifestLine> }> {
+  const out = `s3://${bucket.bucket}/out-${task}`;
+  requests.length = 0;
+  emulator.resetStats();
+  const result = await tessera(
+    ["run", `s3://${bucket.bucket}/scenes`, "--out", out, "--task", task, ...args, "--wait", "--json"],
+    env,
+  );
+  expect(result.code, result.stderr + worker.output()).toBe(0);
+  const view = JSON.parse(result.stdout) as RunView;
+  const output = bucket.storage(`out-${task}/${view.runId}`);
+  const lines = new Map(
+    (await output.get("manifest.jsonl"))
+      .toString("utf8")
+      .trim()
+      .split("\n")
+      .map((l) => manifestLineSchema.parse(JSON.parse(l)))
+      .map((l) => [l.key, l] as const),
+  );
+  const annotations = new Map<string, AnnotationFile>();
+  for (const line of lines.values()) {
+    if (line.status !== "done") continue;
+    const text = (await output.get(`annotations/${line.key}.json`)).toString("utf8");
+    annotations.set(line.key, annotationFileSchema.parse(JSON.parse(text)));
+  }
+  return { run: view, annotations, lines };
+}
+
+/** Text tokens of a caption request of n images, as the estimate counts them. */
+function captionTextTokens(n: number): number {
+  const texts = requestTexts(bindTask("caption", {}, MODEL).build(n));
+  return texts.reduce((sum, t) => sum + estimateTextTokens(t), 0);
+}
+
+describe("several images per request, end to end", () => {
+  it("caption: 4 per request, each image its own caption, a torn image failing alone, the bill as estimated", async () => {
+    const estimated = await tessera(
+      [
+        "estimate",
+        `s3://${bucket.bucket}/scenes`,
+        "--task",
+        "caption",
+        "--images-per-request",
+        "4",
+        "--json",
+      ],
+      env,
+    );
+    expect(estimated.code, estimated.stderr).toBe(0);
+    const estimate = JSON.parse(estimated.stdout) as {
+      images: number;
+      requests: number;
+      promptTokens: number;
+    };
+    expect(estimate).toMatchObject({ images: IMAGES, requests: 2 });
+
+    const { run: view, annotations, lines } = await run("caption", ["--images-per-request", "4"]);
+    expect(view).toMatchObject({ done: SCENES.length, failed: 1 });
+    expect(lines.get(TORN.key)).toMatchObject({ status: "failed", error: { class: "bad_image" } });
+    // 7 images, 2 requests: the torn image was dropped from its request, the rest were sent.
+    expect(requests.filter((r) => r.status === 200)).toHaveLength(2);
+    expect(emulator.stats.imagesSeen).toBe(SCENES.length);
+
+    const sizes: number[] = [];
+    for (const spec of SCENES) {
+      const annotation = annotations.get(spec.key)!;
+      if (annotation.task !== "caption") throw new Error(annotation.task);
+      const truth = truths.get(spec.key)!;
+      expect(annotation.source).toMatchObject({ key: spec.key, width: truth.width, height: truth.height });
+      // Sight's captions name the size it received and the shapes: every scene's size differs.
+      const sent = sentSize({ width: truth.width, height: truth.height }, "standard");
+      expect(annotation.sent).toMatchObject(sent);
+      expect(annotation.result.caption, spec.key).toContain(`${sent.width}x${sent.height}`);
+      const caption = annotation.result.caption.toLowerCase();
+      // Up to four shapes are named by colour, more are counted.
+      if (truth.objects.length > 4) expect(caption).toContain(`${truth.objects.length} coloured shapes`);
+      else for (const object of truth.objects) expect(caption, spec.key).toContain(object.color);
+      expect(annotation.request, spec.key).toBeDefined();
+      sizes.push(annotation.request!.images);
+      expect(annotation.usage.imageTokens).toBe(imageTokens(annotation.sent, MODEL).tokens);
+      expect(lines.get(spec.key)?.tokens?.prompt).toBe(annotation.usage.promptTokens);
+    }
+    // The request that held the torn image went with one image fewer.
+    // Planned [4, 3]: the torn image's request went as 3 (beside the other 3) or as 2 (beside 4).
+    expect([[3], [2, 4]]).toContainEqual([...new Set(sizes)].sort());
+
+    // The shares add up to the bill; the worker's estimate of what it sent is the bill exactly.
+    expect(view.tokens_prompt).toBe(emulator.stats.billedPromptTokens);
+    expect(view.estimate_done_prompt).toBe(view.tokens_prompt);
+    // The scan's estimate (what `estimate` printed) differs by the torn image and one label less.
+    expect(view.estimate_tokens_prompt).toBe(estimate.promptTokens);
+    const tornTokens = imageTokens(TORN, MODEL).tokens;
+    const n = sizes.includes(2) ? 3 : 4; // the planned size of the torn image's request
+    expect(estimate.promptTokens - view.tokens_prompt).toBe(
+      tornTokens + captionTextTokens(n) - captionTextTokens(n - 1),
+    );
+  });
+
+  it("classify: 3 per request, each label one of its own image's colours", async () => {
+    const colours = ["red", "green", "blue", "yellow", "magenta", "cyan", "orange", "purple"];
+    const { run: view, annotations } = await run("classify", [
+      "--labels",
+      colours.join(","),
+      "--images-per-request",
+      "3",
+    ]);
+    expect(view).toMatchObject({ done: SCENES.length, failed: 1 });
+    expect(requests.filter((r) => r.status === 200)).toHaveLength(3);
+    for (const spec of SCENES) {
+      const annotation = annotations.get(spec.key)!;
+      if (annotation.task !== "classify") throw new Error(annotation.task);
+      expect(annotation.result.labels).toHaveLength(1);
+      expect(truths.get(spec.key)!.objects.map((o) => o.color)).toContain(annotation.result.labels[0]);
+    }
+    expect(view.tokens_prompt).toBe(emulator.stats.billedPromptTokens);
+  });
+
+  it("vqa: each image's own question from --questions; images without one are skipped as unselected", async () => {
+    const file = join(tmpdir(), `tessera-questions-${process.pid}.jsonl`);
+    const asked = SCENES.slice(0, 3);
+    await writeFile(
+      file,
+      asked
+        .map((s) => JSON.stringify({ key: s.key, question: `How many shapes are in ${s.key}?` }))
+        .join("\n"),
+    );
+    const { run: view, annotations, lines } = await run("vqa", ["--questions", file]);
+    expect(view).toMatchObject({ done: asked.length, failed: 0, skipped: IMAGES - asked.length });
+    expect(lines.size).toBe(IMAGES);
+    for (const spec of asked) {
+      const annotation = annotations.get(spec.key)!;
+      if (annotation.task !== "vqa") throw new Error(annotation.task);
+      expect(annotation.result.question).toBe(`How many shapes are in ${spec.key}?`);
+      expect(annotation.result.answer).toContain(String(spec.shapes));
+    }
+    for (const spec of SCENES.slice(3)) {
+      expect(lines.get(spec.key)).toMatchObject({ status: "skipped", error: { class: "unselected" } });
+    }
+    // Per-image questions change the request, so each annotation's config hash names its own.
+    const hashes = new Set(asked.map((s) => annotations.get(s.key)!.configHash));
+    expect(hashes.size).toBe(asked.length);
+  });
+
+  it("refuses --images-per-request for a one-image task and past the model's limit", async () => {
+    const args = ["run", `s3://${bucket.bucket}/scenes`, "--out", `s3://${bucket.bucket}/x`];
+    const detect = await tessera([...args, "--task", "detect", "--images-per-request", "2"], env);
+    expect(detect.code).toBe(2);
+    expect(detect.stderr).toMatch(/--task detect sends one image per request/);
+    const tooMany = await tessera([...args, "--task", "caption", "--images-per-request", "5000"], env);
+    expect(tooMany.code).toBe(2);
+    expect(tooMany.stderr).toMatch(/takes at most 3600 images per request/);
+  });
+});
