@@ -5,9 +5,11 @@ export const ITEM_STATUSES = ["done", "failed", "blocked", "skipped"] as const;
 export const itemStatusSchema = z.enum(ITEM_STATUSES);
 export type ItemStatus = z.infer<typeof itemStatusSchema>;
 
-/** One line of manifest.jsonl: the final word on one source object of a run. */
+/** One line of manifest.jsonl: the final word on one source object (or compare set) of a run. */
 export const manifestLineSchema = z.object({
-  key: z.string(),
+  key: z.string().describe("The source object's key; in a compare run, the set's id"),
+  /** A compare set's member keys, in the order they were sent (img_1, img_2, ...). */
+  members: z.array(z.string()).optional(),
   etag: z.string(),
   status: itemStatusSchema,
   mime: z.string().optional(),

@@ -43,6 +43,8 @@ export const runConfigSchema = z.object({
    * the model's own limit: each is labelled in the prompt and keyed in the answer.
    */
   imagesPerRequest: z.coerce.number().int().positive().default(1),
+  /** compare: the sets to compare, as JSON [{id, keys}] (from --sets). */
+  sets: z.string().optional(),
   /** vqa: each image's own question by source key, as JSON (from --questions). */
   questions: z.string().optional(),
   /** Keep the run's Files API uploads after it ends (they expire after 48 h anyway). */

@@ -3,6 +3,9 @@ import { z } from "zod";
 
 const runId = z.string().regex(/^[A-Za-z0-9_-]{1,64}$/);
 
+/** A compare set's id: it names the set's annotation file and manifest line. */
+export const SET_ID = /^[A-Za-z0-9._-]{1,128}$/;
+
 /** Gemini's largest images-per-request figure (3,600): no request carries more. */
 export const MAX_IMAGES_PER_JOB = 3_600;
 
@@ -35,9 +38,14 @@ export const jobCatalog = {
       runId,
       /**
        * The images of one request, in the order they are sent: 1 for most tasks, up to the run's
-       * --images-per-request for caption and classify. Each is its own item with its own outcome.
+       * --images-per-request for caption and classify, a compare set's members.
        */
       images: z.array(imageRef).min(1).max(MAX_IMAGES_PER_JOB),
+      /**
+       * A compare set: the images form one item, keyed by the set's id, with one outcome and one
+       * annotation. Absent: every image is its own item.
+       */
+      set: z.object({ id: z.string().regex(SET_ID, "letters, digits, . _ - only (1-128)") }).optional(),
     }),
     options: {
       attempts: 5,

@@ -1,11 +1,13 @@
 import { readFileSync } from "node:fs";
 import type { Command } from "commander";
 import { UsageError } from "@tessera/core";
+import { parseSets, type ImageSet } from "@tessera/ingest";
 
 /** The flags of `run` and `estimate` that shape requests rather than the task's prompt. */
 export interface RequestFlags {
   imagesPerRequest?: string;
   questions?: string;
+  sets?: string;
 }
 
 export function addRequestFlags(cmd: Command): Command {
@@ -15,9 +17,27 @@ export function addRequestFlags(cmd: Command): Command {
       "caption/classify: send up to n images in one request, each labelled and answered apart (default 1)",
     )
     .option(
+      "--sets <file>",
+      'compare: a JSON Lines file, one set per line: ["key1", "key2", ...] or {"id": "...", "keys": [...]}',
+    )
+    .option(
       "--questions <file>",
       'vqa: a JSON Lines file of {"key": "<source key>", "question": "..."}: each image\'s own question',
     );
+}
+
+function readFlagFile(flag: string, file: string): string {
+  try {
+    return readFileSync(file, "utf8");
+  } catch (err) {
+    throw new UsageError(`${flag}: cannot read ${file}: ${(err as Error).message}`);
+  }
+}
+
+/** Reads --sets (see parseSets); a set may hold at most the model's images per request. */
+export function setsFrom(flags: RequestFlags, maxImages: number): ImageSet[] | undefined {
+  if (flags.sets === undefined) return undefined;
+  return parseSets(readFlagFile("--sets", flags.sets), flags.sets, maxImages);
 }
 
 export function imagesPerRequestFrom(flags: RequestFlags): number {
@@ -37,13 +57,7 @@ export function imagesPerRequestFrom(flags: RequestFlags): number {
  */
 export function questionsFrom(flags: RequestFlags): Map<string, string> | undefined {
   if (flags.questions === undefined) return undefined;
-  let text: string;
-  try {
-    text = readFileSync(flags.questions, "utf8");
-  } catch (err) {
-    throw new UsageError(`--questions: cannot read ${flags.questions}: ${(err as Error).message}`);
-  }
-  return parseQuestions(text, flags.questions);
+  return parseQuestions(readFlagFile("--questions", flags.questions), flags.questions);
 }
 
 export function parseQuestions(text: string, name: string): Map<string, string> {

@@ -116,7 +116,8 @@ async function run(
   const annotations = new Map<string, AnnotationFile>();
   for (const line of lines.values()) {
     if (line.status !== "done") continue;
-    const text = (await output.get(`annotations/${line.key}.json`)).toString("utf8");
+    expect(line.annotationKey?.startsWith(`${view.runId}/`)).toBe(true);
+    const text = (await output.get(line.annotationKey!.slice(view.runId.length + 1))).toString("utf8");
     annotations.set(line.key, annotationFileSchema.parse(JSON.parse(text)));
   }
   return { run: view, annotations, lines };
@@ -201,7 +202,9 @@ describe("several images per request, end to end", () => {
       "3",
     ]);
     expect(view).toMatchObject({ done: SCENES.length, failed: 1 });
-    expect(requests.filter((r) => r.status === 200)).toHaveLength(3);
+    // Planned [3, 3, 1]: three requests, or two when the torn image was the one alone.
+    const tornAlone = SCENES.every((spec) => annotations.get(spec.key)?.request?.images === 3);
+    expect(requests.filter((r) => r.status === 200)).toHaveLength(tornAlone ? 2 : 3);
     for (const spec of SCENES) {
       const annotation = annotations.get(spec.key)!;
       if (annotation.task !== "classify") throw new Error(annotation.task);
@@ -235,6 +238,48 @@ describe("several images per request, end to end", () => {
     // Per-image questions change the request, so each annotation's config hash names its own.
     const hashes = new Set(asked.map((s) => annotations.get(s.key)!.configHash));
     expect(hashes.size).toBe(asked.length);
+  });
+
+  it("compare: sets from --sets, one annotation per set, a shared image uploaded once, a bad member failing its set", async () => {
+    const file = join(tmpdir(), `tessera-sets-${process.pid}.jsonl`);
+    const [one, two, three, four, five, six] = SCENES.map((s) => s.key);
+    await writeFile(
+      file,
+      [
+        JSON.stringify([one, two]),
+        JSON.stringify({ id: "trio", keys: [one, three, four] }),
+        JSON.stringify({ id: "with-torn", keys: [five, TORN.key] }),
+        JSON.stringify({ id: "with-missing", keys: [six, "s/nope.png"] }),
+      ].join("\n"),
+    );
+    const { run: view, annotations, lines } = await run("compare", ["--sets", file, "--keep-files"]);
+    expect(view).toMatchObject({ done: 2, failed: 2 });
+    expect([...lines.keys()].sort()).toEqual(["set-1", "trio", "with-missing", "with-torn"]);
+    expect(lines.get("trio")).toMatchObject({ status: "done", members: [one, three, four] });
+    expect(lines.get("with-torn")).toMatchObject({ status: "failed", error: { class: "bad_image" } });
+    expect(lines.get("with-torn")?.error?.message).toMatch(/^member s\/torn\.jpg: /);
+    expect(lines.get("with-missing")?.error?.message).toBe("member s/nope.png: not found");
+    expect(requests.filter((r) => r.status === 200)).toHaveLength(2);
+    for (const [id, keys] of [
+      ["set-1", [one, two]],
+      ["trio", [one, three, four]],
+    ] as const) {
+      const annotation = annotations.get(id)!;
+      if (annotation.task !== "compare") throw new Error(annotation.task);
+      expect(annotation.set?.members.map((m) => m.key)).toEqual(keys);
+      expect(annotation.source.key).toBe(one);
+      // Different scenes: sight finds differences, each naming images by their source keys.
+      expect(annotation.result.differences.length).toBeGreaterThan(0);
+      for (const d of annotation.result.differences) for (const k of d.images) expect(keys).toContain(k);
+      // one.png is in two sets: uploaded once through the Files API, the others inline.
+      for (const member of annotation.set!.members) {
+        expect(member.sent.transport, member.key).toBe(member.key === one ? "files" : "inline");
+      }
+    }
+    // Kept (--keep-files) so they can be counted: one file, for the one shared image.
+    expect(emulator.snapshot().files?.count).toBe(1);
+    expect(view.tokens_prompt).toBe(emulator.stats.billedPromptTokens);
+    expect(view.estimate_done_prompt).toBe(view.tokens_prompt);
   });
 
   it("refuses --images-per-request for a one-image task and past the model's limit", async () => {

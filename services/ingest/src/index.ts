@@ -5,3 +5,5 @@ export * from "./start-run.ts";
 export * from "./retry-failed.ts";
 export * from "./plan.ts";
 export * from "./estimate.ts";
+export * from "./sets.ts";
+export * from "./scan-sets.ts";

@@ -6,6 +6,8 @@ import { isUnder, type Storage } from "@tessera/storage";
 import { defaultRequestLimits, type IngestDeps } from "./deps.ts";
 import { estimateFromScan } from "./estimate.ts";
 import { runSink, scanSource, type ScanPlan, type ScanProgress } from "./scan.ts";
+import { scanSets } from "./scan-sets.ts";
+import type { ImageSet } from "./sets.ts";
 
 export interface RunRequest {
   source: string;
@@ -23,6 +25,8 @@ export interface RunRequest {
   imagesPerRequest?: number;
   /** vqa: each image's own question by source key (--questions). */
   questions?: ReadonlyMap<string, string>;
+  /** compare: the sets to compare (--sets); required for compare, refused otherwise. */
+  sets?: readonly ImageSet[];
   keepFiles?: boolean;
   budget?: { maxTokens?: number; maxCostUsd?: number };
   /** Needed to check a cost budget can be priced before anything is spent. */
@@ -70,11 +74,23 @@ async function scanAndMark(
   const log = deps.log.child({ runId: config.runId });
   let scanned;
   try {
-    scanned = await scanSource(runSink(deps, config.runId), plan, source, deps.now, {
-      ...(excludedPrefix === undefined ? {} : { excludedPrefix }),
-      ...(request.probeConcurrency === undefined ? {} : { probeConcurrency: request.probeConcurrency }),
-      ...(request.onProgress === undefined ? {} : { onProgress: request.onProgress }),
-    });
+    const concurrency =
+      request.probeConcurrency === undefined ? {} : { probeConcurrency: request.probeConcurrency };
+    scanned =
+      config.sets === undefined
+        ? await scanSource(runSink(deps, config.runId), plan, source, deps.now, {
+            ...(excludedPrefix === undefined ? {} : { excludedPrefix }),
+            ...concurrency,
+            ...(request.onProgress === undefined ? {} : { onProgress: request.onProgress }),
+          })
+        : await scanSets(
+            runSink(deps, config.runId),
+            plan,
+            JSON.parse(config.sets) as ImageSet[],
+            source,
+            deps.now,
+            concurrency,
+          );
   } catch (err) {
     await deps.runs.setStatus(config.runId, "failed", `listing failed: ${errorMessage(err)}`);
     throw err;
@@ -187,13 +203,14 @@ export async function startRun(deps: IngestDeps, request: RunRequest): Promise<R
     perImageOnly ? { ...rawOptions, question: PER_IMAGE_QUESTIONS } : rawOptions,
     request.model,
   );
-  if (task.multiImage === "set") {
-    throw new UsageError(
-      `--task ${request.task} compares sets of images, which runs cannot form yet (sets from a manifest are not built)`,
-    );
+  if (task.multiImage === "set" && request.sets === undefined) {
+    throw new UsageError(`--task ${request.task} compares sets of images: give them with --sets <file>`);
+  }
+  if (task.multiImage !== "set" && request.sets !== undefined) {
+    throw new UsageError(`--sets: only --task compare takes sets of images, not ${request.task}`);
   }
   checkImagesPerRequest(deps, request, task);
-  const taskRequest = task.build(1);
+  const taskRequest = task.build(task.multiImage === "set" ? 2 : 1);
 
   const first = await source.list({ pageSize: 1 })[Symbol.asyncIterator]().next();
   if (first.done) throw new UsageError(`no objects under ${source.describe()}: nothing to annotate`);
@@ -217,6 +234,7 @@ export async function startRun(deps: IngestDeps, request: RunRequest): Promise<R
     ...(request.questions === undefined
       ? {}
       : { questions: JSON.stringify(Object.fromEntries(request.questions)) }),
+    ...(request.sets === undefined ? {} : { sets: JSON.stringify(request.sets) }),
     keepFiles: request.keepFiles ?? false,
     ...(request.budget?.maxTokens === undefined ? {} : { budgetMaxTokens: request.budget.maxTokens }),
     ...(request.budget?.maxCostUsd === undefined

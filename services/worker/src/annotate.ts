@@ -1,15 +1,15 @@
-import { TesseraError, errorMessage, type ManifestLine, type Usage } from "@tessera/core";
+import { TesseraError, errorMessage, type Annotation, type ManifestLine, type Usage } from "@tessera/core";
 import { estimateRequestTokens, prepareImage, sentSize, type PreparedImage } from "@tessera/imaging";
 import type { ImageRef, JobPayload, RunState } from "@tessera/queue";
 import { requestTask, requestTexts, type BoundTask } from "@tessera/tasks";
 import type { WorkerDeps } from "./deps.ts";
 import { fetchImage } from "./fetch-image.ts";
-import { runFiles } from "./layout.ts";
 import { doneLine, findWrittenAnnotation, record } from "./record.ts";
 import { Hold } from "./reservations.ts";
 import { sendRequest, unsendable } from "./send.ts";
 import { splitProportional, usageShares } from "./shares.ts";
 import { taskOf } from "./task.ts";
+import { unitsOf, type Unit } from "./units.ts";
 import { writeAnnotation } from "./write-annotation.ts";
 
 export { recordUnexpectedFailure } from "./record.ts";
@@ -38,43 +38,51 @@ interface Prepared {
   image: PreparedImage;
 }
 
+/** A unit whose images were all fetched and prepared. */
+interface ReadyUnit {
+  unit: Unit;
+  images: Prepared[];
+}
+
 const asTessera = (err: unknown) =>
   err instanceof TesseraError ? err : new TesseraError("transient", errorMessage(err), { cause: err });
 
 /**
- * Annotates the images of one request (1..N): images already accounted for are left alone; the
- * request takes budget and rate-limit capacity as a whole (from the headers' sizes, before any
- * download); each image is fetched, oriented and resized, and one that cannot be sent fails on
- * its own while the rest go; the answer is split back per image, each written and recorded with
- * its share of the bill. Returns each image's outcome in payload order, or throws RetryLater
- * when another attempt may succeed (images recorded by then are not sent again).
+ * Annotates the images of one request (1..N): its units (each image, or a compare set as a whole)
+ * already accounted for are left alone; the request takes budget and rate-limit capacity as a
+ * whole (from the headers' sizes, before any download); each image is fetched, oriented and
+ * resized, and a unit with an image that cannot be sent fails on its own while the rest go; the
+ * answer is split back per unit, each written and recorded with its share of the bill. Returns
+ * each unit's outcome in order, or throws RetryLater when another attempt may succeed (units
+ * recorded by then are not sent again).
  */
 export async function annotateRequest(
   deps: WorkerDeps,
   payload: JobPayload<"annotate">,
   attempt: Attempt,
 ): Promise<AnnotateOutcome[]> {
+  const units = unitsOf(payload);
   const outcomes = new Map<string, AnnotateOutcome>();
-  const result = () => payload.images.map((ref) => outcomes.get(ref.key) ?? "already-recorded");
-  const unrecorded: ImageRef[] = [];
-  for (const ref of payload.images) {
-    if (await deps.runs.itemOutcome(payload.runId, ref.key)) outcomes.set(ref.key, "already-recorded");
-    else unrecorded.push(ref);
+  const result = () => units.map((unit) => outcomes.get(unit.key) ?? "already-recorded");
+  const unrecorded: Unit[] = [];
+  for (const unit of units) {
+    if (await deps.runs.itemOutcome(payload.runId, unit.key)) outcomes.set(unit.key, "already-recorded");
+    else unrecorded.push(unit);
   }
   if (unrecorded.length === 0) return result();
   const run = await deps.runs.require(payload.runId);
   const request = new RequestRecorder(deps, run, attempt, outcomes);
-  const open: ImageRef[] = [];
-  for (const ref of unrecorded) {
-    if (!(await request.reuseWritten(ref))) open.push(ref);
+  const open: Unit[] = [];
+  for (const unit of unrecorded) {
+    if (!(await request.reuseWritten(unit))) open.push(unit);
   }
   if (open.length === 0) return result();
   if (run.cancelRequested) {
-    // Cancelled: nothing more is sent; the images are accounted for as skipped.
-    for (const ref of open) {
-      await request.settle(ref, "skipped", {
+    // Cancelled: nothing more is sent; the units are accounted for as skipped.
+    for (const unit of open) {
+      await request.settle(unit, "skipped", {
         class: "cancelled",
-        message: "the run was cancelled before this image was sent",
+        message: "the run was cancelled before this was sent",
       });
     }
     return result();
@@ -83,40 +91,43 @@ export async function annotateRequest(
   const log = deps.log.child({
     runId: run.runId,
     key: open[0]!.key,
-    images: open.length,
+    units: open.length,
     attempt: attempt.number,
   });
   const startedAt = deps.now();
   const bound = taskOf(run);
+  const refsOf = (list: readonly { refs: ImageRef[] }[]) => list.flatMap((u) => u.refs);
   const inputTokens = (task: BoundTask, sizes: { width: number; height: number }[]) =>
     estimateRequestTokens(run.model, sizes, requestTexts(task.build(sizes.length)));
   let hold: Hold | undefined;
-  const budgetSkip = async (refs: readonly ImageRef[], tokens: number) => {
-    for (const ref of refs) {
-      await request.settle(ref, "skipped", {
+  const budgetSkip = async (list: readonly Unit[], tokens: number) => {
+    for (const unit of list) {
+      await request.settle(unit, "skipped", {
         class: "budget",
-        message: `the run's budget cannot cover this image's request (about ${tokens} tokens)`,
+        message: `the run's budget cannot cover this request (about ${tokens} tokens)`,
       });
     }
     return result();
   };
-  let prepared: Prepared[] = [];
+  let ready: ReadyUnit[] = [];
   try {
-    const sizes = open.flatMap((ref) =>
+    const planned = refsOf(open);
+    const sizes = planned.flatMap((ref) =>
       ref.width !== undefined && ref.height !== undefined
         ? [sentSize({ width: ref.width, height: ref.height }, run.detail)]
         : [],
     );
-    if (sizes.length === open.length) {
-      const tokens = inputTokens(requestTask(bound, open), sizes);
+    if (sizes.length === planned.length) {
+      const tokens = inputTokens(requestTask(bound, planned), sizes);
       hold = await Hold.take(deps, run, tokens);
       if (!hold) return await budgetSkip(open, tokens + run.maxOutputTokens);
     }
-    prepared = await prepareAll(deps, run, open, attempt, request);
-    if (prepared.length === 0) {
+    ready = await prepareAll(deps, run, open, attempt, request);
+    if (ready.length === 0) {
       await hold?.release();
       return result();
     }
+    const prepared = ready.flatMap((r) => r.images);
     const refs = prepared.map((p) => p.ref);
     const task = requestTask(bound, refs);
     // Input tokens of this request as sent: reserved, admitted and recorded beside the bill.
@@ -126,7 +137,11 @@ export async function annotateRequest(
     );
     if (!hold) {
       hold = await Hold.take(deps, run, tokens);
-      if (!hold) return await budgetSkip(refs, tokens + run.maxOutputTokens);
+      if (!hold)
+        return await budgetSkip(
+          ready.map((r) => r.unit),
+          tokens + run.maxOutputTokens,
+        );
     }
     await hold.admit(tokens);
     const sent = await sendRequest(
@@ -141,46 +156,59 @@ export async function annotateRequest(
       { images: prepared.map((p) => ({ label: p.ref.key, transform: p.image.transform })) },
     );
     await deps.runs.addWarningCounts(run.runId, parsed.counters);
-    // The bill is the request's: each image carries a share, and the shares add up to it.
-    const ownTokens = prepared.map((p) => estimateRequestTokens(run.model, [p.image], []));
+    // The bill is the request's: each unit carries a share, and the shares add up to it.
+    const ownTokens = ready.map((r) =>
+      estimateRequestTokens(
+        run.model,
+        r.images.map((p) => p.image),
+        [],
+      ),
+    );
     const usages = usageShares(sent.answer.usage, ownTokens);
     const costs = splitProportional(
       cost,
       usages.map((u) => u.totalTokens),
     );
     const estimates = splitProportional(tokens, ownTokens);
-    for (const [index, item] of prepared.entries()) {
+    let offset = 0;
+    for (const [index, { unit, images }] of ready.entries()) {
+      const first = offset;
+      offset += images.length;
       const outcome = parsed.perImage[index];
       if (!outcome?.ok) {
-        // Paid for but unusable: this image fails with the reason, the others stand.
+        // Paid for but unusable: this unit fails with the reason, the others stand.
         await request.settle(
-          item.ref,
+          unit,
           "failed",
           {
             class: "unparseable",
-            message: outcome ? `${outcome.code}: ${outcome.error}` : "no result for the image",
+            message: outcome ? `${outcome.code}: ${outcome.error}` : "no result in the answer",
           },
           { usage: usages[index]!, costMicros: costs[index]! },
         );
         continue;
       }
+      const sentImages = images.map((p, i) => ({ ...p, transport: sent.transports[first + i]! }));
       const annotation = await writeAnnotation(
         deps,
         run,
         sent.answer,
         {
-          ...item,
-          transport: sent.transports[index]!,
+          unit,
+          images: sentImages,
           result: outcome.result,
           partial: outcome.partial,
-          warnings: [...item.image.warnings, ...sent.warnings[index]!, ...outcome.warnings],
+          warnings: [
+            ...images.flatMap((p, i) => [...p.image.warnings, ...sent.warnings[first + i]!]),
+            ...outcome.warnings,
+          ],
           configHash: task.configHash,
           usage: usages[index]!,
-          position: { index, of: prepared.length },
+          position: { index, of: ready.length },
         },
         startedAt,
       );
-      await request.done(item.ref, annotation, costs[index]!, estimates[index]!);
+      await request.done(unit, annotation, costs[index]!, estimates[index]!);
     }
     log.debug("annotated", { tokens: sent.answer.usage.totalTokens });
     return result();
@@ -194,58 +222,65 @@ export async function annotateRequest(
     }
     const status = error.errorClass === "blocked" ? "blocked" : "failed";
     log.warn(`request ${status}`, { errorClass: error.errorClass, error: error.message });
-    const pending = prepared.length > 0 ? prepared.map((p) => p.ref) : open;
-    for (const ref of pending) {
-      await request.settle(ref, status, { class: error.errorClass, message: error.message });
+    for (const unit of ready.length > 0 ? ready.map((r) => r.unit) : open) {
+      await request.settle(unit, status, { class: error.errorClass, message: error.message });
     }
     return result();
   }
 }
 
 /**
- * Fetches and prepares every image. One that is broken, changed or too big to send fails on its
- * own here and is left out of the request; a transient read error retries the whole request
- * while attempts remain (nothing has been paid yet), and on the last attempt fails that image.
+ * Fetches and prepares every image. A unit with an image that is broken, changed or too big to
+ * send fails on its own here and is left out of the request (a set fails whole: it cannot be
+ * compared without a member); a transient read error retries the whole request while attempts
+ * remain (nothing has been paid yet), and on the last attempt fails that unit.
  */
 async function prepareAll(
   deps: WorkerDeps,
   run: RunState,
-  refs: readonly ImageRef[],
+  units: readonly Unit[],
   attempt: Attempt,
   request: RequestRecorder,
-): Promise<Prepared[]> {
-  const settled = await Promise.allSettled(
-    refs.map(async (ref): Promise<Prepared> => {
-      const bytes = await fetchImage(deps, run, ref);
-      const image = await prepareImage(bytes, { detail: run.detail, convert: run.convert });
-      const refused = unsendable(deps, run, image);
-      if (refused) throw refused;
-      return { ref, bytes, image };
-    }),
+): Promise<ReadyUnit[]> {
+  const settled = await Promise.all(
+    units.map((unit) =>
+      Promise.allSettled(
+        unit.refs.map(async (ref): Promise<Prepared> => {
+          const bytes = await fetchImage(deps, run, ref);
+          const image = await prepareImage(bytes, { detail: run.detail, convert: run.convert });
+          const refused = unsendable(deps, run, image);
+          if (refused) throw refused;
+          return { ref, bytes, image };
+        }),
+      ),
+    ),
   );
-  const retry = settled.find(
-    (s) => s.status === "rejected" && asTessera(s.reason).retryable && attempt.number < attempt.max,
-  );
-  if (retry?.status === "rejected") throw asTessera(retry.reason);
-  const prepared: Prepared[] = [];
-  for (const [index, s] of settled.entries()) {
-    if (s.status === "fulfilled") {
-      prepared.push(s.value);
+  const failures = settled.flat().flatMap((s) => (s.status === "rejected" ? [asTessera(s.reason)] : []));
+  const retry = failures.find((e) => e.retryable && attempt.number < attempt.max);
+  if (retry) throw retry;
+  const ready: ReadyUnit[] = [];
+  for (const [index, results] of settled.entries()) {
+    const unit = units[index]!;
+    const failed = results.findIndex((s) => s.status === "rejected");
+    if (failed === -1) {
+      ready.push({ unit, images: results.map((s) => (s as PromiseFulfilledResult<Prepared>).value) });
       continue;
     }
-    const error = asTessera(s.reason);
+    const error = asTessera((results[failed] as PromiseRejectedResult).reason);
+    const key = unit.refs[failed]!.key;
     deps.log.warn("image failed", {
       runId: run.runId,
-      key: refs[index]!.key,
+      key,
       errorClass: error.errorClass,
       error: error.message,
     });
-    await request.settle(refs[index]!, "failed", { class: error.errorClass, message: error.message });
+    const message = unit.set ? `member ${key}: ${error.message}` : error.message;
+    await request.settle(unit, "failed", { class: error.errorClass, message });
   }
-  return prepared;
+  return ready;
 }
 
-/** Records the outcomes of one request's images, keeping the attempt number and the tally. */
+/** Records the outcomes of one request's units, keeping the attempt number and the tally. */
 class RequestRecorder {
   readonly #deps: WorkerDeps;
   readonly #run: RunState;
@@ -260,34 +295,27 @@ class RequestRecorder {
   }
 
   /** A previous attempt wrote the annotation but died before recording it: record, don't pay again. */
-  async reuseWritten(ref: ImageRef): Promise<boolean> {
-    const annotationKey = runFiles.annotation(this.#run.runId, ref.key);
-    const earlier = await findWrittenAnnotation(this.#deps, this.#run, annotationKey, ref.etag);
+  async reuseWritten(unit: Unit): Promise<boolean> {
+    const earlier = await findWrittenAnnotation(this.#deps, this.#run, unit);
     if (!earlier) return false;
-    const line = doneLine(ref, earlier, annotationKey, this.#attempt.number, this.#deps.now());
+    const line = doneLine(unit, earlier, this.#attempt.number, this.#deps.now());
     if ((await record(this.#deps, this.#run.runId, line)) !== "duplicate")
-      this.#outcomes.set(ref.key, "done");
+      this.#outcomes.set(unit.key, "done");
     return true;
   }
 
-  async done(
-    ref: ImageRef,
-    annotation: Parameters<typeof doneLine>[1],
-    costMicros: number,
-    estimated: number,
-  ) {
-    const annotationKey = runFiles.annotation(this.#run.runId, ref.key);
-    const line = doneLine(ref, annotation, annotationKey, this.#attempt.number, this.#deps.now());
+  async done(unit: Unit, annotation: Annotation, costMicros: number, estimated: number): Promise<void> {
+    const line = doneLine(unit, annotation, this.#attempt.number, this.#deps.now());
     if ((await record(this.#deps, this.#run.runId, line, costMicros, estimated)) !== "duplicate") {
-      this.#outcomes.set(ref.key, "done");
+      this.#outcomes.set(unit.key, "done");
     }
   }
 
   async settle(
-    ref: ImageRef,
+    unit: Unit,
     status: "failed" | "blocked" | "skipped",
     error: NonNullable<ManifestLine["error"]>,
-    /** What the image was billed although it has no result (an unusable answer). */
+    /** What the unit was billed although it has no result (an unusable answer). */
     paid?: { usage: Usage; costMicros: number },
   ): Promise<void> {
     const usage = paid?.usage;
@@ -295,10 +323,11 @@ class RequestRecorder {
       this.#deps,
       this.#run.runId,
       {
-        key: ref.key,
-        etag: ref.etag,
+        key: unit.key,
+        etag: unit.etag,
+        ...(unit.set ? { members: unit.set.members } : {}),
         status,
-        mime: ref.mime,
+        ...(unit.mime === undefined ? {} : { mime: unit.mime }),
         ...(usage
           ? { tokens: { prompt: usage.promptTokens, output: usage.outputTokens, image: usage.imageTokens } }
           : {}),
@@ -308,6 +337,6 @@ class RequestRecorder {
       },
       paid?.costMicros ?? 0,
     );
-    if (recorded !== "duplicate") this.#outcomes.set(ref.key, status);
+    if (recorded !== "duplicate") this.#outcomes.set(unit.key, status);
   }
 }

@@ -1,6 +1,7 @@
 import { annotationSchema, errorMessage, type Annotation, type ManifestLine } from "@tessera/core";
-import { enqueueFinalize, type ImageRef, type JobPayload, type RunState } from "@tessera/queue";
+import { enqueueFinalize, type JobPayload, type RunState } from "@tessera/queue";
 import type { WorkerDeps } from "./deps.ts";
+import { annotationOf, unitsOf, type Unit } from "./units.ts";
 
 /** Records one image's final outcome; the last outcome of a run enqueues its finalize job. */
 export async function record(
@@ -17,37 +18,31 @@ export async function record(
   return result;
 }
 
-export function doneLine(
-  ref: ImageRef,
-  annotation: Annotation,
-  annotationKey: string,
-  attempts: number,
-  now: Date,
-): ManifestLine {
+export function doneLine(unit: Unit, annotation: Annotation, attempts: number, now: Date): ManifestLine {
   const { usage } = annotation;
   return {
-    key: ref.key,
-    etag: ref.etag,
+    key: unit.key,
+    etag: unit.etag,
+    ...(unit.set ? { members: unit.set.members } : {}),
     status: "done",
-    mime: annotation.source.mime,
-    annotationKey,
+    ...(unit.set ? {} : { mime: annotation.source.mime }),
+    annotationKey: unit.annotationKey,
     tokens: { prompt: usage.promptTokens, output: usage.outputTokens, image: usage.imageTokens },
     attempts,
     at: now.toISOString(),
   };
 }
 
-/** An annotation an earlier attempt wrote for this very object (same ETag), if any. */
+/** An annotation an earlier attempt wrote for this very unit (same objects, same ETags), if any. */
 export async function findWrittenAnnotation(
   deps: WorkerDeps,
   run: RunState,
-  annotationKey: string,
-  etag: string,
+  unit: Unit,
 ): Promise<Annotation | undefined> {
   const out = deps.storage(run.out);
-  if (!(await out.head(annotationKey))) return undefined;
-  const parsed = annotationSchema.safeParse(JSON.parse((await out.get(annotationKey)).toString("utf8")));
-  return parsed.success && parsed.data.source.etag === etag ? parsed.data : undefined;
+  if (!(await out.head(unit.annotationKey))) return undefined;
+  const parsed = annotationSchema.safeParse(JSON.parse((await out.get(unit.annotationKey)).toString("utf8")));
+  return parsed.success && annotationOf(unit, parsed.data) ? parsed.data : undefined;
 }
 
 /** Out of attempts on an error outside the images' own processing: every image of the job fails. */
@@ -57,12 +52,13 @@ export async function recordUnexpectedFailure(
   attempts: number,
   err: unknown,
 ): Promise<void> {
-  for (const ref of payload.images) {
+  for (const unit of unitsOf(payload)) {
     await record(deps, payload.runId, {
-      key: ref.key,
-      etag: ref.etag,
+      key: unit.key,
+      etag: unit.etag,
+      ...(unit.set ? { members: unit.set.members } : {}),
       status: "failed",
-      mime: ref.mime,
+      ...(unit.mime === undefined ? {} : { mime: unit.mime }),
       error: { class: "transient", message: `gave up after ${attempts} attempts: ${errorMessage(err)}` },
       attempts,
       at: deps.now().toISOString(),

@@ -6,13 +6,20 @@ import {
   dryRunSink,
   estimateFromScan,
   PER_IMAGE_QUESTIONS,
+  scanSets,
   scanSource,
 } from "@tessera/ingest";
 import { estimateTextTokens } from "@tessera/imaging";
 import { isUnder, storageCache } from "@tessera/storage";
 import { bindTask, requestTexts } from "@tessera/tasks";
 import { addTaskFlags, taskOptionsFromFlags, type TaskFlags } from "../task-flags.ts";
-import { addRequestFlags, imagesPerRequestFrom, questionsFrom, type RequestFlags } from "../request-flags.ts";
+import {
+  addRequestFlags,
+  imagesPerRequestFrom,
+  questionsFrom,
+  setsFrom,
+  type RequestFlags,
+} from "../request-flags.ts";
 import { configFrom, type CommonFlags } from "../context.ts";
 import { formatDuration, usd } from "../progress.ts";
 
@@ -91,38 +98,40 @@ export function registerEstimate(program: Command, _common: (cmd: Command) => Co
     if (imagesPerRequest > 1 && bound.multiImage !== "batch") {
       throw new UsageError(`--images-per-request: --task ${task.data} sends one image per request`);
     }
-    const texts = requestTexts(bound.build(1));
+    const texts = requestTexts(bound.build(bound.multiImage === "set" ? 2 : 1));
     const storages = storageCache(config.s3);
     const source = storages(sourceUri);
     await source.checkAccess();
     const excluded =
       flags.out === undefined ? undefined : isUnder(source.location, storages(flags.out).location);
     const tty = process.stderr.isTTY && !flags.json;
-    const scan = await scanSource(
-      dryRunSink,
-      {
-        runId: "estimate",
-        model,
-        task: bound,
-        detail: flags.detail,
-        convert: flags.convert,
-        imagesPerRequest: Math.min(imagesPerRequest, requestLimits.maxImagesPerRequest),
-        limits: requestLimits,
-        transport: "auto",
-        ...(questions === undefined ? {} : { questions, onlyQuestioned: perImageOnly }),
-      },
-      source,
-      () => new Date(),
-      {
-        ...(excluded ? { excludedPrefix: excluded } : {}),
-        onProgress: (p) => {
-          if (tty)
-            process.stderr.write(
-              `\r\x1b[2Kscanning ${source.describe()}: ${p.listed} objects, ${p.images} images`,
-            );
-        },
-      },
-    );
+    const plan = {
+      runId: "estimate",
+      model,
+      task: bound,
+      detail: flags.detail,
+      convert: flags.convert,
+      imagesPerRequest: Math.min(imagesPerRequest, requestLimits.maxImagesPerRequest),
+      limits: requestLimits,
+      transport: "auto" as const,
+      ...(questions === undefined ? {} : { questions, onlyQuestioned: perImageOnly }),
+    };
+    const sets = setsFrom(flags, requestLimits.maxImagesPerRequest);
+    if ((bound.multiImage === "set") !== (sets !== undefined)) {
+      throw new UsageError("--sets goes with --task compare, and compare needs --sets <file>");
+    }
+    const scan =
+      sets !== undefined
+        ? await scanSets(dryRunSink, plan, sets, source, () => new Date())
+        : await scanSource(dryRunSink, plan, source, () => new Date(), {
+            ...(excluded ? { excludedPrefix: excluded } : {}),
+            onProgress: (p) => {
+              if (tty)
+                process.stderr.write(
+                  `\r\x1b[2Kscanning ${source.describe()}: ${p.listed} objects, ${p.images} images`,
+                );
+            },
+          });
     if (tty) process.stderr.write("\r\x1b[2K");
     const runConfig = {
       model,

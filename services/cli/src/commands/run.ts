@@ -2,7 +2,13 @@ import { Option, type Command } from "commander";
 import { taskSchema, UsageError } from "@tessera/core";
 import { DEFAULT_MAX_OUTPUT_TOKENS, resumeRun, startRun } from "@tessera/ingest";
 import { addTaskFlags, taskOptionsFromFlags, type TaskFlags } from "../task-flags.ts";
-import { addRequestFlags, imagesPerRequestFrom, questionsFrom, type RequestFlags } from "../request-flags.ts";
+import {
+  addRequestFlags,
+  imagesPerRequestFrom,
+  questionsFrom,
+  setsFrom,
+  type RequestFlags,
+} from "../request-flags.ts";
 import { configFrom, openContext, type CommonFlags } from "../context.ts";
 import { summaryText } from "../progress.ts";
 import { waitForRun } from "../wait.ts";
@@ -116,6 +122,7 @@ export function registerRun(program: Command, common: (cmd: Command) => Command)
         requestLimits: config.requestLimits,
       };
       const questions = questionsFrom(flags);
+      const sets = setsFrom(flags, config.requestLimits(config.env.GEMINI_MODEL).maxImagesPerRequest);
       const started =
         flags.resume !== undefined
           ? await resumeRun(deps, flags.resume)
@@ -137,6 +144,7 @@ export function registerRun(program: Command, common: (cmd: Command) => Command)
               taskOptions: taskOptionsFromFlags(task.data, flags),
               imagesPerRequest: imagesPerRequestFrom(flags),
               ...(questions === undefined ? {} : { questions }),
+              ...(sets === undefined ? {} : { sets }),
             });
       if (!flags.wait) {
         console.log(flags.json ? JSON.stringify(started) : started.runId);
