@@ -193,6 +193,33 @@ describe("several images per request, end to end", () => {
     );
   });
 
+  it("a cut-off answer fails only the images whose keys it lost; their share of the bill is still counted", async () => {
+    // One request for every image; the emulator cuts its answer at half its tokens.
+    emulator.failNext(1, "truncate");
+    const { run: view, annotations, lines } = await run("caption", ["--images-per-request", "8"]);
+    expect(requests.filter((r) => r.status === 200)).toHaveLength(1);
+    const lost = SCENES.filter((spec) => lines.get(spec.key)?.status === "failed");
+    const kept = SCENES.filter((spec) => lines.get(spec.key)?.status === "done");
+    expect(lost.length).toBeGreaterThan(0);
+    expect(kept.length).toBeGreaterThan(0);
+    expect(lost.length + kept.length).toBe(SCENES.length);
+    for (const spec of lost) {
+      const line = lines.get(spec.key)!;
+      expect(line.error).toMatchObject({ class: "unparseable" });
+      expect(line.error?.message).toMatch(
+        /^truncated: (img_\d+ missing from the answer, which was cut off|the caption was cut off)$/,
+      );
+      expect(line.tokens?.prompt).toBeGreaterThan(0);
+    }
+    for (const spec of kept) {
+      const annotation = annotations.get(spec.key)!;
+      if (annotation.task !== "caption") throw new Error(annotation.task);
+      const sent = sentSize({ width: spec.width, height: spec.height }, "standard");
+      if (!annotation.partial) expect(annotation.result.caption).toContain(`${sent.width}x${sent.height}`);
+    }
+    expect(view.tokens_prompt).toBe(emulator.stats.billedPromptTokens);
+  });
+
   it("classify: 3 per request, each label one of its own image's colours", async () => {
     const colours = ["red", "green", "blue", "yellow", "magenta", "cyan", "orange", "purple"];
     const { run: view, annotations } = await run("classify", [
