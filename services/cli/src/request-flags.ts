@@ -1,7 +1,7 @@
 import { readFileSync } from "node:fs";
 import type { Command } from "commander";
 import { UsageError } from "@tessera/core";
-import { parseSets, type ImageSet } from "@tessera/ingest";
+import { parseSets, readJsonLines, type ImageSet } from "@tessera/ingest";
 
 /** The flags of `run` and `estimate` that shape requests rather than the task's prompt. */
 export interface RequestFlags {
@@ -62,16 +62,7 @@ export function questionsFrom(flags: RequestFlags): Map<string, string> | undefi
 
 export function parseQuestions(text: string, name: string): Map<string, string> {
   const questions = new Map<string, string>();
-  for (const [index, raw] of text.split("\n").entries()) {
-    const line = raw.trim();
-    if (line === "") continue;
-    const where = `--questions ${name} line ${index + 1}`;
-    let value: unknown;
-    try {
-      value = JSON.parse(line);
-    } catch {
-      throw new UsageError(`${where}: not JSON`);
-    }
+  for (const { value, where } of readJsonLines(text, `--questions ${name}`)) {
     const { key, question } = (typeof value === "object" && value !== null ? value : {}) as Record<
       string,
       unknown

@@ -7,3 +7,4 @@ export * from "./plan.ts";
 export * from "./estimate.ts";
 export * from "./sets.ts";
 export * from "./scan-sets.ts";
+export * from "./json-lines.ts";

@@ -6,7 +6,7 @@ import type { EnqueueItem, ImageRef } from "@tessera/queue";
 import type { Storage } from "@tessera/storage";
 import { requestTexts } from "@tessera/tasks";
 import { classifyObject } from "./classify.ts";
-import { annotateJobId, type ScanFigures, type ScanPlan, type ScanSink } from "./scan.ts";
+import { annotateJobId, emptyFigures, type ScanFigures, type ScanPlan, type ScanSink } from "./scan.ts";
 import { usesOf, type ImageSet } from "./sets.ts";
 
 const ENQUEUE_BATCH = 500;
@@ -28,17 +28,7 @@ export async function scanSets(
 ): Promise<ScanFigures & { cancelled: boolean }> {
   const limit = pLimit(options.probeConcurrency ?? 16);
   const uses = usesOf(sets);
-  const figures: ScanFigures = {
-    listed: 0,
-    images: 0,
-    skipped: 0,
-    estimatedPromptTokens: 0,
-    imageTokens: [],
-    requests: 0,
-    formats: {},
-    skipReasons: {},
-    brokenReasons: {},
-  };
+  const figures = emptyFigures();
   let batch: EnqueueItem<"annotate">[] = [];
 
   const member = async (key: string): Promise<ImageRef | string> => {

@@ -40,6 +40,20 @@ export interface ScanOptions {
   onProgress?: (progress: ScanProgress) => void;
 }
 
+export function emptyFigures(): ScanFigures {
+  return {
+    listed: 0,
+    images: 0,
+    skipped: 0,
+    estimatedPromptTokens: 0,
+    imageTokens: [],
+    requests: 0,
+    formats: {},
+    skipReasons: {},
+    brokenReasons: {},
+  };
+}
+
 /**
  * Job ids must be stable (a re-enqueue is ignored) and free of ':' (BullMQ's key separator). A
  * request of one image keeps the id of its key; a request of several, the id of its keys in order.
@@ -125,17 +139,7 @@ export async function scanSource(
   options: ScanOptions = {},
 ): Promise<ScanFigures & { cancelled: boolean }> {
   const limit = pLimit(options.probeConcurrency ?? 16);
-  const progress: ScanFigures = {
-    listed: 0,
-    images: 0,
-    skipped: 0,
-    estimatedPromptTokens: 0,
-    imageTokens: [],
-    requests: 0,
-    formats: {},
-    skipReasons: {},
-    brokenReasons: {},
-  };
+  const progress = emptyFigures();
   let batch: EnqueueItem<"annotate">[] = [];
   let pending: Promise<void>[] = [];
   let cancelled = false;

@@ -1,5 +1,6 @@
 import { UsageError } from "@tessera/core";
 import { SET_ID } from "@tessera/queue";
+import { readJsonLines } from "./json-lines.ts";
 
 /** A compare set from --sets: its id and its members' source keys, in the order they are sent. */
 export interface ImageSet {
@@ -9,28 +10,17 @@ export interface ImageSet {
 
 /**
  * Reads a --sets file: JSON Lines, one set per line, either a list of source keys
- * (`["a.png", "b.png"]`, id `set-<line>`) or `{"id": "...", "keys": [...]}`. Blank lines are
+ * (`["a.png", "b.png"]`, id `set-<n>` for the n-th set) or `{"id": "...", "keys": [...]}`. Blank lines are
  * ignored. Every problem is a usage error naming the line: a set needs 2 to `maxImages` distinct
  * keys, and ids are unique.
  */
 export function parseSets(text: string, name: string, maxImages: number): ImageSet[] {
   const sets: ImageSet[] = [];
   const ids = new Set<string>();
-  for (const [index, raw] of text.split("\n").entries()) {
-    const line = raw.trim();
-    if (line === "") continue;
-    const where = `--sets ${name} line ${index + 1}`;
-    let value: unknown;
-    try {
-      value = JSON.parse(line);
-    } catch {
-      throw new UsageError(`${where}: not JSON`);
-    }
+  for (const [index, { value, where }] of readJsonLines(text, `--sets ${name}`).entries()) {
     const object = typeof value === "object" && value !== null && !Array.isArray(value);
     const keys: unknown = object ? (value as Record<string, unknown>)["keys"] : value;
-    const id: unknown = object
-      ? ((value as Record<string, unknown>)["id"] ?? `set-${index + 1}`)
-      : `set-${index + 1}`;
+    const id: unknown = (object ? (value as Record<string, unknown>)["id"] : undefined) ?? defaultId(index);
     if (!Array.isArray(keys) || !keys.every((k): k is string => typeof k === "string" && k !== "")) {
       throw new UsageError(`${where}: expected a list of source keys, or {"id": "...", "keys": [...]}`);
     }
@@ -47,6 +37,11 @@ export function parseSets(text: string, name: string, maxImages: number): ImageS
   }
   if (sets.length === 0) throw new UsageError(`--sets ${name}: no sets in the file`);
   return sets;
+}
+
+/** Sets without an id are numbered by their place in the file (blank lines not counted). */
+function defaultId(index: number): string {
+  return `set-${index + 1}`;
 }
 
 /** How many sets send each key: an image several sets share is uploaded once (Files API). */

@@ -81,7 +81,7 @@ export function registerRun(program: Command, common: (cmd: Command) => Command)
           .addOption(
             new Option(
               "--transport <how>",
-              "how images reach Gemini: inline, files (Files API, uploaded once per content), url (pre-signed S3 URL of unchanged originals), auto (inline unless too big)",
+              "how images reach Gemini: inline, files (Files API, uploaded once per content), url (pre-signed S3 URL of unchanged originals), auto (inline unless too big or sent by several requests)",
             )
               .choices(["auto", "inline", "files", "url"])
               .default("auto"),
