@@ -1,0 +1,121 @@
+import { mkdtemp, rm, writeFile } from "node:fs/promises";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { pathToFileURL } from "node:url";
+import sharp from "sharp";
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import type { ManifestLine } from "@tessera/core";
+import { estimateRequestTokens, estimateTextTokens } from "@tessera/imaging";
+import type { EnqueueItem } from "@tessera/queue";
+import { openStorage, type Storage } from "@tessera/storage";
+import { bindTask, requestTexts } from "@tessera/tasks";
+import { defaultRequestLimits } from "./deps.ts";
+import { scanSource, type ScanPlan, type ScanSink } from "./scan.ts";
+
+const MODEL = "gemini-2.5-flash";
+let dir: string;
+let storage: Storage;
+
+beforeAll(async () => {
+  dir = await mkdtemp(join(tmpdir(), "tessera-scan-"));
+  for (let i = 0; i < 5; i++) {
+    const png = await sharp({ create: { width: 100 + i * 200, height: 300, channels: 3, background: "red" } })
+      .png()
+      .toBuffer();
+    await writeFile(join(dir, `img-${i}.png`), png);
+  }
+  await writeFile(join(dir, "notes.txt"), "not an image");
+  storage = openStorage(pathToFileURL(dir).href);
+});
+
+afterAll(async () => {
+  await rm(dir, { recursive: true, force: true });
+});
+
+function collectingSink(): ScanSink & { jobs: EnqueueItem<"annotate">[]; lines: ManifestLine[] } {
+  const jobs: EnqueueItem<"annotate">[] = [];
+  const lines: ManifestLine[] = [];
+  return {
+    jobs,
+    lines,
+    earlierOutcome: () => Promise.resolve(undefined),
+    record: (line) => {
+      lines.push(line);
+      return Promise.resolve();
+    },
+    enqueue: (items) => {
+      jobs.push(...items);
+      return Promise.resolve();
+    },
+    cancelled: () => Promise.resolve(false),
+  };
+}
+
+function plan(overrides: Partial<ScanPlan> = {}): ScanPlan {
+  return {
+    runId: "r1",
+    model: MODEL,
+    detail: "standard",
+    convert: "convert",
+    task: bindTask("caption", {}, MODEL),
+    imagesPerRequest: 1,
+    limits: defaultRequestLimits(MODEL),
+    transport: "auto",
+    ...overrides,
+  };
+}
+
+describe("scanSource packing", () => {
+  it("packs images into requests of up to N, one job each, priced per request as sent", async () => {
+    const sink = collectingSink();
+    const figures = await scanSource(sink, plan({ imagesPerRequest: 2 }), storage, () => new Date(), {
+      probeConcurrency: 1,
+    });
+    expect(figures).toMatchObject({ images: 5, skipped: 1, requests: 3 });
+    expect(sink.jobs.map((j) => j.payload.images.length).sort()).toEqual([1, 2, 2]);
+    const keys = sink.jobs.flatMap((j) => j.payload.images.map((i) => i.key)).sort();
+    expect(keys).toEqual(["img-0.png", "img-1.png", "img-2.png", "img-3.png", "img-4.png"]);
+    expect(new Set(sink.jobs.map((j) => j.jobId)).size).toBe(3);
+    const task = bindTask("caption", {}, MODEL);
+    let expected = 0;
+    for (const job of sink.jobs) {
+      const images = job.payload.images;
+      expected += estimateRequestTokens(
+        MODEL,
+        images.map((i) => ({ width: i.width!, height: i.height! })),
+        requestTexts(task.build(images.length)),
+      );
+    }
+    expect(figures.estimatedPromptTokens).toBe(expected);
+    // Per image: its own tokens plus its share of its request's text, adding up to the total.
+    const sum = figures.imageTokens.reduce((a, b) => a + b, 0);
+    expect(Math.abs(sum - expected)).toBeLessThanOrEqual(figures.imageTokens.length);
+  });
+
+  it("keeps one image per request by default: the plain-text prompt, as before", async () => {
+    const sink = collectingSink();
+    const figures = await scanSource(sink, plan(), storage, () => new Date());
+    expect(figures.requests).toBe(5);
+    const text = requestTexts(bindTask("caption", {}, MODEL).build(1)).reduce(
+      (s, t) => s + estimateTextTokens(t),
+      0,
+    );
+    expect(figures.imageTokens.every((t) => t > text)).toBe(true);
+  });
+
+  it("vqa --questions: each listed image carries its question, the others are skipped as unselected", async () => {
+    const sink = collectingSink();
+    const questions = new Map([["img-1.png", "How many shapes?"]]);
+    const figures = await scanSource(
+      sink,
+      plan({ task: bindTask("vqa", { question: "placeholder" }, MODEL), questions, onlyQuestioned: true }),
+      storage,
+      () => new Date(),
+    );
+    expect(figures).toMatchObject({ images: 1, skipped: 5, requests: 1 });
+    expect(sink.jobs[0]!.payload.images).toEqual([
+      expect.objectContaining({ key: "img-1.png", question: "How many shapes?" }),
+    ]);
+    expect(sink.lines.filter((l) => l.error?.class === "unselected")).toHaveLength(4);
+  });
+});
