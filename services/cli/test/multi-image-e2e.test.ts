@@ -305,6 +305,12 @@ describe("several images per request, end to end", () => {
     }
     // Kept (--keep-files) so they can be counted: one file, for the one shared image.
     expect(emulator.snapshot().files?.count).toBe(1);
+    // Exports name the set and its members.
+    const exported = await tessera(["export", view.runId, "--format", "csv"], env);
+    expect(exported.code, exported.stderr).toBe(0);
+    const csv = (await bucket.storage(`out-compare/${view.runId}`).get("export.csv")).toString("utf8");
+    expect(csv.split("\r\n")[0]).toBe("set,members,summary,differences");
+    expect(csv).toContain(`trio,${one} | ${three} | ${four},`);
     expect(view.tokens_prompt).toBe(emulator.stats.billedPromptTokens);
     expect(view.estimate_done_prompt).toBe(view.tokens_prompt);
   });
