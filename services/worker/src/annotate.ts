@@ -1,26 +1,20 @@
-import { TesseraError, errorMessage, type Annotation, type ManifestLine, type Usage } from "@tessera/core";
-import { estimateRequestTokens, prepareImage, sentSize, type PreparedImage } from "@tessera/imaging";
-import type { ImageRef, JobPayload, RunState } from "@tessera/queue";
+import type { TesseraError } from "@tessera/core";
+import { estimateRequestTokens, sentSize } from "@tessera/imaging";
+import type { ImageRef, JobPayload } from "@tessera/queue";
 import { requestTask, requestTexts, type BoundTask } from "@tessera/tasks";
 import type { WorkerDeps } from "./deps.ts";
-import { fetchImage } from "./fetch-image.ts";
-import { doneLine, findWrittenAnnotation, record } from "./record.ts";
+import { asTessera, prepareAll, type Attempt, type ReadyUnit } from "./prepare-units.ts";
+import { RequestRecorder, type AnnotateOutcome } from "./request-recorder.ts";
 import { Hold } from "./reservations.ts";
-import { sendRequest, unsendable } from "./send.ts";
+import { sendRequest } from "./send.ts";
 import { splitProportional, usageShares } from "./shares.ts";
 import { taskOf } from "./task.ts";
 import { unitsOf, type Unit } from "./units.ts";
 import { writeAnnotation } from "./write-annotation.ts";
 
 export { recordUnexpectedFailure } from "./record.ts";
-
-export interface Attempt {
-  /** 1-based number of this attempt. */
-  number: number;
-  max: number;
-}
-
-export type AnnotateOutcome = "done" | "already-recorded" | "failed" | "blocked" | "skipped";
+export type { Attempt } from "./prepare-units.ts";
+export type { AnnotateOutcome } from "./request-recorder.ts";
 
 /** What the queue should do after a failed attempt. */
 export class RetryLater extends Error {
@@ -31,21 +25,6 @@ export class RetryLater extends Error {
     this.cause = cause;
   }
 }
-
-interface Prepared {
-  ref: ImageRef;
-  bytes: Buffer;
-  image: PreparedImage;
-}
-
-/** A unit whose images were all fetched and prepared. */
-interface ReadyUnit {
-  unit: Unit;
-  images: Prepared[];
-}
-
-const asTessera = (err: unknown) =>
-  err instanceof TesseraError ? err : new TesseraError("transient", errorMessage(err), { cause: err });
 
 /**
  * Annotates the images of one request (1..N): its units (each image, or a compare set as a whole)
@@ -226,117 +205,5 @@ export async function annotateRequest(
       await request.settle(unit, status, { class: error.errorClass, message: error.message });
     }
     return result();
-  }
-}
-
-/**
- * Fetches and prepares every image. A unit with an image that is broken, changed or too big to
- * send fails on its own here and is left out of the request (a set fails whole: it cannot be
- * compared without a member); a transient read error retries the whole request while attempts
- * remain (nothing has been paid yet), and on the last attempt fails that unit.
- */
-async function prepareAll(
-  deps: WorkerDeps,
-  run: RunState,
-  units: readonly Unit[],
-  attempt: Attempt,
-  request: RequestRecorder,
-): Promise<ReadyUnit[]> {
-  const settled = await Promise.all(
-    units.map((unit) =>
-      Promise.allSettled(
-        unit.refs.map(async (ref): Promise<Prepared> => {
-          const bytes = await fetchImage(deps, run, ref);
-          const image = await prepareImage(bytes, { detail: run.detail, convert: run.convert });
-          const refused = unsendable(deps, run, image);
-          if (refused) throw refused;
-          return { ref, bytes, image };
-        }),
-      ),
-    ),
-  );
-  const failures = settled.flat().flatMap((s) => (s.status === "rejected" ? [asTessera(s.reason)] : []));
-  const retry = failures.find((e) => e.retryable && attempt.number < attempt.max);
-  if (retry) throw retry;
-  const ready: ReadyUnit[] = [];
-  for (const [index, results] of settled.entries()) {
-    const unit = units[index]!;
-    const failed = results.findIndex((s) => s.status === "rejected");
-    if (failed === -1) {
-      ready.push({ unit, images: results.map((s) => (s as PromiseFulfilledResult<Prepared>).value) });
-      continue;
-    }
-    const error = asTessera((results[failed] as PromiseRejectedResult).reason);
-    const key = unit.refs[failed]!.key;
-    deps.log.warn("image failed", {
-      runId: run.runId,
-      key,
-      errorClass: error.errorClass,
-      error: error.message,
-    });
-    const message = unit.set ? `member ${key}: ${error.message}` : error.message;
-    await request.settle(unit, "failed", { class: error.errorClass, message });
-  }
-  return ready;
-}
-
-/** Records the outcomes of one request's units, keeping the attempt number and the tally. */
-class RequestRecorder {
-  readonly #deps: WorkerDeps;
-  readonly #run: RunState;
-  readonly #attempt: Attempt;
-  readonly #outcomes: Map<string, AnnotateOutcome>;
-
-  constructor(deps: WorkerDeps, run: RunState, attempt: Attempt, outcomes: Map<string, AnnotateOutcome>) {
-    this.#deps = deps;
-    this.#run = run;
-    this.#attempt = attempt;
-    this.#outcomes = outcomes;
-  }
-
-  /** A previous attempt wrote the annotation but died before recording it: record, don't pay again. */
-  async reuseWritten(unit: Unit): Promise<boolean> {
-    const earlier = await findWrittenAnnotation(this.#deps, this.#run, unit);
-    if (!earlier) return false;
-    const line = doneLine(unit, earlier, this.#attempt.number, this.#deps.now());
-    if ((await record(this.#deps, this.#run.runId, line)) !== "duplicate")
-      this.#outcomes.set(unit.key, "done");
-    return true;
-  }
-
-  async done(unit: Unit, annotation: Annotation, costMicros: number, estimated: number): Promise<void> {
-    const line = doneLine(unit, annotation, this.#attempt.number, this.#deps.now());
-    if ((await record(this.#deps, this.#run.runId, line, costMicros, estimated)) !== "duplicate") {
-      this.#outcomes.set(unit.key, "done");
-    }
-  }
-
-  async settle(
-    unit: Unit,
-    status: "failed" | "blocked" | "skipped",
-    error: NonNullable<ManifestLine["error"]>,
-    /** What the unit was billed although it has no result (an unusable answer). */
-    paid?: { usage: Usage; costMicros: number },
-  ): Promise<void> {
-    const usage = paid?.usage;
-    const recorded = await record(
-      this.#deps,
-      this.#run.runId,
-      {
-        key: unit.key,
-        etag: unit.etag,
-        ...(unit.set ? { members: unit.set.members } : {}),
-        status,
-        ...(unit.mime === undefined ? {} : { mime: unit.mime }),
-        ...(usage
-          ? { tokens: { prompt: usage.promptTokens, output: usage.outputTokens, image: usage.imageTokens } }
-          : {}),
-        error,
-        attempts: this.#attempt.number,
-        at: this.#deps.now().toISOString(),
-      },
-      paid?.costMicros ?? 0,
-    );
-    if (recorded !== "duplicate") this.#outcomes.set(unit.key, status);
   }
 }
