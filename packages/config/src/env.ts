@@ -80,7 +80,7 @@ export const envSchema = z.object({
   TESSERA_MAX_OUTPUT_TOKENS: positiveInt
     .optional()
     .describe(
-      "Output cap per request (maxOutputTokens), bounding one image's cost; unset: per task (caption 1024 ... segment 32768)",
+      "Output cap per request (maxOutputTokens), bounding one image's cost; unset: per task (caption 1024 ... segment 32768) times the images per request",
     ),
   S3_ENDPOINT: z.url().optional().describe("S3-compatible endpoint (MinIO, RGW); unset means AWS S3"),
   S3_FORCE_PATH_STYLE: bool

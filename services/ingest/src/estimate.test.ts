@@ -1,6 +1,6 @@
 import { describe, expect, it } from "vitest";
 import { DEFAULT_PRICES } from "@tessera/config";
-import { estimateFromScan } from "./estimate.ts";
+import { defaultMaxOutputTokens, estimateFromScan } from "./estimate.ts";
 
 describe("estimateFromScan", () => {
   const config = { model: "gemini-2.5-flash", task: "caption" as const, maxOutputTokens: 1024 };
@@ -33,5 +33,12 @@ describe("estimateFromScan", () => {
     expect(
       estimateFromScan(config, { imageTokens: [], estimatedPromptTokens: 0, requests: 0 }, DEFAULT_PRICES),
     ).toMatchObject({ images: 0, perImage: undefined, costMicros: 0 });
+  });
+
+  it("scales the default output cap with the images of a request, within the model's limit", () => {
+    expect(defaultMaxOutputTokens("caption", "gemini-2.5-flash")).toBe(1_024);
+    expect(defaultMaxOutputTokens("caption", "gemini-2.5-flash", 10)).toBe(10_240);
+    expect(defaultMaxOutputTokens("caption", "gemini-2.5-flash", 1_000)).toBe(65_536);
+    expect(defaultMaxOutputTokens("classify", "gemini-2.0-flash", 100)).toBe(8_192);
   });
 });

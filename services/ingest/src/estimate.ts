@@ -1,4 +1,10 @@
-import { costMicros, priceFor, UnknownPriceError, type ModelPrice } from "@tessera/config";
+import {
+  costMicros,
+  modelRequestLimits,
+  priceFor,
+  UnknownPriceError,
+  type ModelPrice,
+} from "@tessera/config";
 import type { RunConfig, Task } from "@tessera/core";
 import type { ScanFigures } from "./scan.ts";
 
@@ -31,6 +37,17 @@ export const DEFAULT_MAX_OUTPUT_TOKENS: Record<Task, number> = {
   compare: 4_096,
   custom: 8_192,
 };
+
+/**
+ * The output cap of a run that sets none: the task's, once per image of a request (a batch answer
+ * holds one result per image), within the model's output limit.
+ */
+export function defaultMaxOutputTokens(task: Task, model: string, imagesPerRequest = 1): number {
+  return Math.min(
+    DEFAULT_MAX_OUTPUT_TOKENS[task] * imagesPerRequest,
+    modelRequestLimits(model).maxOutputTokens,
+  );
+}
 
 export interface Estimate {
   images: number;

@@ -214,6 +214,37 @@ describe("annotate worker", () => {
     expect(await runs.require(config.runId)).toMatchObject({ done: 2 });
   });
 
+  it("sends only the images of a request that are not yet recorded, and records each apart", async () => {
+    const config = await createRun(
+      { "a.png": await scene(), "b.png": await scene(64, 64), "c.png": await scene(48, 32) },
+      { imagesPerRequest: 3 },
+    );
+    const refs = [];
+    for await (const o of storage(config.source).list())
+      refs.push({ key: o.key, etag: o.etag, size: o.size, mime: "image/png" });
+    const [a, b, c] = refs.sort((x, y) => x.key.localeCompare(y.key));
+    emulator.resetStats();
+    expect(await annotateRequest(deps, { runId: config.runId, images: [b!] }, { number: 1, max: 3 })).toEqual(
+      ["done"],
+    );
+    // A retried job of three whose middle image is already done: two images go, in one request.
+    const outcomes = await annotateRequest(
+      deps,
+      { runId: config.runId, images: [a!, b!, c!] },
+      { number: 2, max: 3 },
+    );
+    expect(outcomes).toEqual(["done", "already-recorded", "done"]);
+    expect(emulator.stats.byRouteAndStatus.generateContent[200]).toBe(2);
+    expect(emulator.stats.imagesSeen).toBe(3);
+    const state = await runs.require(config.runId);
+    expect(state).toMatchObject({ done: 3 });
+    expect(state.tokens_prompt).toBe(emulator.stats.billedPromptTokens);
+    for (const key of ["a.png", "c.png"]) {
+      const line = await runs.itemOutcome(config.runId, key);
+      expect(line).toMatchObject({ status: "done", attempts: 2 });
+    }
+  });
+
   it("never spends past the run's token budget, and skips the rest as budget", async () => {
     const files: Record<string, Buffer> = {};
     for (let i = 0; i < 6; i++) files[`img-${i}.png`] = await scene(100 + i, 80);

@@ -2,7 +2,7 @@ import { Option, type Command } from "commander";
 import { priceFor, UnknownPriceError } from "@tessera/config";
 import { taskSchema, UsageError } from "@tessera/core";
 import {
-  DEFAULT_MAX_OUTPUT_TOKENS,
+  defaultMaxOutputTokens,
   dryRunSink,
   estimateFromScan,
   PER_IMAGE_QUESTIONS,
@@ -67,7 +67,7 @@ export function registerEstimate(program: Command, _common: (cmd: Command) => Co
         )
         .option(
           "--max-output-tokens <n>",
-          "output cap per request (default: TESSERA_MAX_OUTPUT_TOKENS, else per task: caption 1024, segment 32768...)",
+          "output cap per request (default: TESSERA_MAX_OUTPUT_TOKENS, else per task: caption 1024, segment 32768..., times --images-per-request)",
         )
         .option(
           "--out <uri>",
@@ -136,7 +136,8 @@ export function registerEstimate(program: Command, _common: (cmd: Command) => Co
     const runConfig = {
       model,
       task: task.data,
-      maxOutputTokens: config.env.TESSERA_MAX_OUTPUT_TOKENS ?? DEFAULT_MAX_OUTPUT_TOKENS[task.data],
+      maxOutputTokens:
+        config.env.TESSERA_MAX_OUTPUT_TOKENS ?? defaultMaxOutputTokens(task.data, model, imagesPerRequest),
     };
     const estimate = estimateFromScan(runConfig, scan, config.prices);
     const limits = config.rateLimits(model);

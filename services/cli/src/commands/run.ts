@@ -1,6 +1,6 @@
 import { Option, type Command } from "commander";
 import { taskSchema, UsageError } from "@tessera/core";
-import { DEFAULT_MAX_OUTPUT_TOKENS, resumeRun, startRun } from "@tessera/ingest";
+import { defaultMaxOutputTokens, resumeRun, startRun } from "@tessera/ingest";
 import { addTaskFlags, taskOptionsFromFlags, type TaskFlags } from "../task-flags.ts";
 import {
   addRequestFlags,
@@ -60,7 +60,7 @@ export function registerRun(program: Command, common: (cmd: Command) => Command)
           )
           .option(
             "--max-output-tokens <n>",
-            "output cap per request (default: TESSERA_MAX_OUTPUT_TOKENS, else per task: caption 1024, segment 32768...)",
+            "output cap per request (default: TESSERA_MAX_OUTPUT_TOKENS, else per task: caption 1024, segment 32768..., times --images-per-request)",
           )
           .addOption(
             new Option(
@@ -122,6 +122,7 @@ export function registerRun(program: Command, common: (cmd: Command) => Command)
         requestLimits: config.requestLimits,
       };
       const questions = questionsFrom(flags);
+      const imagesPerRequest = imagesPerRequestFrom(flags);
       const sets = setsFrom(flags, config.requestLimits(config.env.GEMINI_MODEL).maxImagesPerRequest);
       const started =
         flags.resume !== undefined
@@ -131,7 +132,9 @@ export function registerRun(program: Command, common: (cmd: Command) => Command)
               out: flags.out!,
               task: task.data,
               model: config.env.GEMINI_MODEL,
-              maxOutputTokens: config.env.TESSERA_MAX_OUTPUT_TOKENS ?? DEFAULT_MAX_OUTPUT_TOKENS[task.data],
+              maxOutputTokens:
+                config.env.TESSERA_MAX_OUTPUT_TOKENS ??
+                defaultMaxOutputTokens(task.data, config.env.GEMINI_MODEL, imagesPerRequest),
               detail: flags.detail,
               convert: flags.convert,
               transport: flags.transport,
@@ -142,7 +145,7 @@ export function registerRun(program: Command, common: (cmd: Command) => Command)
                 ...(maxCostUsd === undefined ? {} : { maxCostUsd }),
               },
               taskOptions: taskOptionsFromFlags(task.data, flags),
-              imagesPerRequest: imagesPerRequestFrom(flags),
+              imagesPerRequest,
               ...(questions === undefined ? {} : { questions }),
               ...(sets === undefined ? {} : { sets }),
             });
