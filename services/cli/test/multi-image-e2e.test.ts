@@ -305,14 +305,33 @@ describe("several images per request, end to end", () => {
     }
     // Kept (--keep-files) so they can be counted: one file, for the one shared image.
     expect(emulator.snapshot().files?.count).toBe(1);
+    expect(view.tokens_prompt).toBe(emulator.stats.billedPromptTokens);
+    expect(view.estimate_done_prompt).toBe(view.tokens_prompt);
     // Exports name the set and its members.
     const exported = await tessera(["export", view.runId, "--format", "csv"], env);
     expect(exported.code, exported.stderr).toBe(0);
     const csv = (await bucket.storage(`out-compare/${view.runId}`).get("export.csv")).toString("utf8");
     expect(csv.split("\r\n")[0]).toBe("set,members,summary,differences");
     expect(csv).toContain(`trio,${one} | ${three} | ${four},`);
-    expect(view.tokens_prompt).toBe(emulator.stats.billedPromptTokens);
-    expect(view.estimate_done_prompt).toBe(view.tokens_prompt);
+
+    // The torn member is replaced: `retry --failed` sends that set again, as a set.
+    const data = bucket.storage("scenes");
+    const torn = await data.get(TORN.key);
+    await data.put(TORN.key, (await generateScene({ ...TORN, seed: 9, format: "jpeg" })).bytes, {
+      contentType: "image/jpeg",
+    });
+    try {
+      const retried = await tessera(["retry", view.runId, "--failed", "--wait", "--json"], env);
+      expect(retried.code, retried.stderr + worker.output()).toBe(0);
+      expect(JSON.parse(retried.stdout)).toMatchObject({ done: 3, failed: 1 });
+      const again = bucket.storage(`out-compare/${view.runId}`);
+      const set = annotationFileSchema.parse(
+        JSON.parse((await again.get("sets/with-torn.json")).toString("utf8")),
+      );
+      expect(set.set?.members.map((m) => m.key)).toEqual([five, TORN.key]);
+    } finally {
+      await data.put(TORN.key, torn, { contentType: "image/jpeg" });
+    }
   });
 
   it("refuses --images-per-request for a one-image task and past the model's limit", async () => {

@@ -80,7 +80,7 @@ export async function scanSets(
     figures.imageTokens.push(tokens);
     figures.requests++;
     batch.push({
-      jobId: annotateJobId(plan.runId, `set\n${set.id}`),
+      jobId: setJobId(plan.runId, set.id),
       payload: { runId: plan.runId, images: refs, set: { id: set.id } },
     });
     if (batch.length >= ENQUEUE_BATCH) {
@@ -93,6 +93,11 @@ export async function scanSets(
   await Promise.all(sets.map((set) => limit(() => handle(set))));
   if (batch.length > 0) await sink.enqueue(batch);
   return { ...figures, cancelled: false };
+}
+
+/** A set's job id: apart from any image's, stable for the set (a re-enqueue is ignored). */
+export function setJobId(runId: string, id: string, attempt = 0): string {
+  return annotateJobId(runId, `set\n${id}`, attempt);
 }
 
 /** A set that failed before any member was read has no ETags: its line carries the keys' hash. */
