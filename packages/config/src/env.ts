@@ -58,6 +58,11 @@ export const envSchema = z.object({
     .describe(
       'Images per request by model prefix as JSON, e.g. {"gemini-2.5-flash":1000}; unset: the model\'s published limit (3,600 for 2.5, 900 for 3 Pro)',
     ),
+  TESSERA_MAX_REQUEST_TOKENS: positiveInt
+    .optional()
+    .describe(
+      "Input tokens one request may carry when images are packed together; unset: the model's input limit",
+    ),
   GEMINI_TIER: z
     .enum(RATE_TIER_NAMES)
     .default("tier1")

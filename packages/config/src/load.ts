@@ -88,7 +88,7 @@ function requestLimitsOf(env: Env): (model: string) => RequestLimits {
     return {
       maxImagesPerRequest: byModelPrefix(overrides, model) ?? limits.maxImagesPerRequest,
       maxInlineBytes: env.TESSERA_MAX_IMAGE_BYTES,
-      maxInputTokens: limits.maxInputTokens,
+      maxInputTokens: Math.min(limits.maxInputTokens, env.TESSERA_MAX_REQUEST_TOKENS ?? Infinity),
     };
   };
 }
