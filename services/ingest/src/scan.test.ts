@@ -10,7 +10,7 @@ import type { EnqueueItem } from "@tessera/queue";
 import { openStorage, type Storage } from "@tessera/storage";
 import { bindTask, requestTexts } from "@tessera/tasks";
 import { defaultRequestLimits } from "./deps.ts";
-import { scanSource, type ScanPlan, type ScanSink } from "./scan.ts";
+import { scanSource, sentBytesBound, type ScanPlan, type ScanSink } from "./scan.ts";
 
 const MODEL = "gemini-2.5-flash";
 let dir: string;
@@ -117,5 +117,14 @@ describe("scanSource packing", () => {
       expect.objectContaining({ key: "img-1.png", question: "How many shapes?" }),
     ]);
     expect(sink.lines.filter((l) => l.error?.class === "unselected")).toHaveLength(4);
+  });
+});
+
+describe("sentBytesBound", () => {
+  it("counts a resized image at most at 4 bytes a sent pixel, an original at its size", () => {
+    const sent = { width: 1024, height: 768 };
+    expect(sentBytesBound(30_000_000, sent, "standard")).toBe(1024 * 768 * 4 + 65_536);
+    expect(sentBytesBound(200_000, sent, "standard")).toBe(200_000);
+    expect(sentBytesBound(30_000_000, sent, "original")).toBe(30_000_000);
   });
 });

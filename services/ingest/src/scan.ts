@@ -264,10 +264,9 @@ export async function scanSource(
           height: display.height,
           ...(question === undefined ? {} : { question }),
         };
-        // Sizes are the source's: resizing usually shrinks them, so a request packed on them fits.
         const step = packer.add({
           key: object.key,
-          bytes: object.size,
+          bytes: sentBytesBound(object.size, sent, plan.detail),
           tokens: estimateRequestTokens(plan.model, [sent], []),
           ref,
           sent,
@@ -323,4 +322,19 @@ export async function scanSource(
 
 function textTokens(texts: readonly string[]): number {
   return texts.reduce((sum, text) => sum + estimateTextTokens(text), 0);
+}
+
+/**
+ * The most bytes an image can take in a request, from its header: the source size, or, when it
+ * is resized or re-encoded, at most 4 bytes a pixel (uncompressed RGBA) of the size it is sent
+ * at, whichever is smaller. A big original sent at "standard" detail is not counted at its
+ * original size, so packing never refuses what the worker would shrink to fit.
+ */
+export function sentBytesBound(
+  sourceBytes: number,
+  sent: { width: number; height: number },
+  detail: ScanPlan["detail"],
+): number {
+  if (detail === "original") return sourceBytes;
+  return Math.min(sourceBytes, sent.width * sent.height * 4 + 64 * 1024);
 }
