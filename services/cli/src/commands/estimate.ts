@@ -98,7 +98,9 @@ export function registerEstimate(program: Command, _common: (cmd: Command) => Co
     if (imagesPerRequest > 1 && bound.multiImage !== "batch") {
       throw new UsageError(`--images-per-request: --task ${task.data} sends one image per request`);
     }
-    const texts = requestTexts(bound.build(bound.multiImage === "set" ? 2 : 1));
+    const perRequest = Math.min(imagesPerRequest, requestLimits.maxImagesPerRequest);
+    // The text of a full request (with several images, its labels too); a set's, for two images.
+    const texts = requestTexts(bound.build(bound.multiImage === "set" ? 2 : perRequest));
     const storages = storageCache(config.s3);
     const source = storages(sourceUri);
     await source.checkAccess();
@@ -111,7 +113,7 @@ export function registerEstimate(program: Command, _common: (cmd: Command) => Co
       task: bound,
       detail: flags.detail,
       convert: flags.convert,
-      imagesPerRequest: Math.min(imagesPerRequest, requestLimits.maxImagesPerRequest),
+      imagesPerRequest: perRequest,
       limits: requestLimits,
       transport: "auto" as const,
       ...(questions === undefined ? {} : { questions, onlyQuestioned: perImageOnly }),
@@ -191,7 +193,7 @@ export function registerEstimate(program: Command, _common: (cmd: Command) => Co
       `requests  ${estimate.requests} (${imagesPerRequest === 1 ? "one image each" : `up to ${imagesPerRequest} images each`})`,
       `input     ${estimate.promptTokens} tokens` +
         (estimate.perImage
-          ? ` (per request min ${estimate.perImage.min} / median ${estimate.perImage.median} / max ${estimate.perImage.max}, ${report.promptTextTokensPerRequest} of them prompt text)`
+          ? ` (per ${perRequest === 1 ? "request" : "image"} min ${estimate.perImage.min} / median ${estimate.perImage.median} / max ${estimate.perImage.max}, ${report.promptTextTokensPerRequest} prompt text per ${perRequest === 1 ? "request" : `full request of ${perRequest}`})`
           : ""),
       `output    ~${estimate.outputTokens} tokens (typical answer; each request is capped at ${runConfig.maxOutputTokens})`,
       `cost      ${estimate.costMicros === undefined ? `unknown (no price for ${model}: set TESSERA_PRICES)` : `~${usd(estimate.costMicros)}`}` +
