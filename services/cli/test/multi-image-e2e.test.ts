@@ -158,7 +158,6 @@ describe("several images per request, end to end", () => {
     expect(requests.filter((r) => r.status === 200)).toHaveLength(2);
     expect(emulator.stats.imagesSeen).toBe(SCENES.length);
 
-    const sizes: number[] = [];
     for (const spec of SCENES) {
       const annotation = annotations.get(spec.key)!;
       if (annotation.task !== "caption") throw new Error(annotation.task);
@@ -173,13 +172,13 @@ describe("several images per request, end to end", () => {
       if (truth.objects.length > 4) expect(caption).toContain(`${truth.objects.length} coloured shapes`);
       else for (const object of truth.objects) expect(caption, spec.key).toContain(object.color);
       expect(annotation.request, spec.key).toBeDefined();
-      sizes.push(annotation.request!.images);
       expect(annotation.usage.imageTokens).toBe(imageTokens(annotation.sent, MODEL).tokens);
       expect(lines.get(spec.key)?.tokens?.prompt).toBe(annotation.usage.promptTokens);
     }
     // The request that held the torn image went with one image fewer.
-    // Planned [4, 3]: the torn image's request went as 3 (beside the other 3) or as 2 (beside 4).
-    expect([[3], [2, 4]]).toContainEqual([...new Set(sizes)].sort());
+    // Packed in listing order: [five four one six] and [three torn two]; the second went as 2.
+    expect(annotations.get("s/one.png")?.request).toMatchObject({ images: 4, position: 3 });
+    expect(annotations.get("s/two.jpg")?.request).toMatchObject({ images: 2, position: 2 });
 
     // The shares add up to the bill; the worker's estimate of what it sent is the bill exactly.
     expect(view.tokens_prompt).toBe(emulator.stats.billedPromptTokens);
@@ -187,9 +186,8 @@ describe("several images per request, end to end", () => {
     // The scan's estimate (what `estimate` printed) differs by the torn image and one label less.
     expect(view.estimate_tokens_prompt).toBe(estimate.promptTokens);
     const tornTokens = imageTokens(TORN, MODEL).tokens;
-    const n = sizes.includes(2) ? 3 : 4; // the planned size of the torn image's request
     expect(estimate.promptTokens - view.tokens_prompt).toBe(
-      tornTokens + captionTextTokens(n) - captionTextTokens(n - 1),
+      tornTokens + captionTextTokens(3) - captionTextTokens(2),
     );
   });
 
@@ -229,9 +227,10 @@ describe("several images per request, end to end", () => {
       "3",
     ]);
     expect(view).toMatchObject({ done: SCENES.length, failed: 1 });
-    // Planned [3, 3, 1]: three requests, or two when the torn image was the one alone.
-    const tornAlone = SCENES.every((spec) => annotations.get(spec.key)?.request?.images === 3);
-    expect(requests.filter((r) => r.status === 200)).toHaveLength(tornAlone ? 2 : 3);
+    // [five four one] [six three torn] [two]: three requests, the second without the torn image.
+    expect(requests.filter((r) => r.status === 200)).toHaveLength(3);
+    expect(annotations.get("s/three.webp")?.request).toMatchObject({ images: 2, position: 2 });
+    expect(annotations.get("s/two.jpg")?.request).toBeUndefined();
     for (const spec of SCENES) {
       const annotation = annotations.get(spec.key)!;
       if (annotation.task !== "classify") throw new Error(annotation.task);

@@ -50,7 +50,7 @@ export type PackStep<I extends PlanImage> =
   | { kind: "added"; closed?: PlannedImage<I>[] };
 
 /**
- * Packs images into requests as they arrive (a scan streams them), greedily and in arrival order:
+ * Packs images into requests as they arrive (a scan streams them, in listing order), greedily:
  * a request closes when the next image would break a limit. `flush` returns the last one.
  */
 export class RequestPacker<I extends PlanImage = PlanImage> {

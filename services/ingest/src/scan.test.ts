@@ -10,7 +10,7 @@ import type { EnqueueItem } from "@tessera/queue";
 import { openStorage, type Storage } from "@tessera/storage";
 import { bindTask, requestTexts } from "@tessera/tasks";
 import { defaultRequestLimits } from "./deps.ts";
-import { scanSource, sentBytesBound, type ScanPlan, type ScanSink } from "./scan.ts";
+import { inListingOrder, scanSource, sentBytesBound, type ScanPlan, type ScanSink } from "./scan.ts";
 
 const MODEL = "gemini-2.5-flash";
 let dir: string;
@@ -69,12 +69,15 @@ describe("scanSource packing", () => {
   it("packs images into requests of up to N, one job each, priced per request as sent", async () => {
     const sink = collectingSink();
     const figures = await scanSource(sink, plan({ imagesPerRequest: 2 }), storage, () => new Date(), {
-      probeConcurrency: 1,
+      probeConcurrency: 4,
     });
     expect(figures).toMatchObject({ images: 5, skipped: 1, requests: 3 });
-    expect(sink.jobs.map((j) => j.payload.images.length).sort()).toEqual([1, 2, 2]);
-    const keys = sink.jobs.flatMap((j) => j.payload.images.map((i) => i.key)).sort();
-    expect(keys).toEqual(["img-0.png", "img-1.png", "img-2.png", "img-3.png", "img-4.png"]);
+    // Packed in listing order whatever order the probes finish in: requests hold neighbours.
+    expect(sink.jobs.map((j) => j.payload.images.map((i) => i.key))).toEqual([
+      ["img-0.png", "img-1.png"],
+      ["img-2.png", "img-3.png"],
+      ["img-4.png"],
+    ]);
     expect(new Set(sink.jobs.map((j) => j.jobId)).size).toBe(3);
     const task = bindTask("caption", {}, MODEL);
     let expected = 0;
@@ -126,5 +129,22 @@ describe("sentBytesBound", () => {
     expect(sentBytesBound(30_000_000, sent, "standard")).toBe(1024 * 768 * 4 + 65_536);
     expect(sentBytesBound(200_000, sent, "standard")).toBe(200_000);
     expect(sentBytesBound(30_000_000, sent, "original")).toBe(30_000_000);
+  });
+});
+
+describe("inListingOrder", () => {
+  it("passes items on in sequence order whatever order they arrive in, skipping holes", async () => {
+    const seen: string[] = [];
+    const feed = inListingOrder<string>(async (item) => {
+      seen.push(item);
+      await Promise.resolve();
+    });
+    await feed(2, "c");
+    await feed(1, undefined);
+    expect(seen).toEqual([]);
+    await feed(0, "a");
+    await feed(4, "e");
+    await feed(3, "d");
+    expect(seen).toEqual(["a", "c", "d", "e"]);
   });
 });

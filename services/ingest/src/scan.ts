@@ -144,7 +144,7 @@ export async function scanSource(
   let pending: Promise<void>[] = [];
   let cancelled = false;
   const maxImages = Math.min(plan.imagesPerRequest, plan.limits.maxImagesPerRequest);
-  const packer = new RequestPacker<PlanImage & { ref: ImageRef; sent: { width: number; height: number } }>(
+  const packer = new RequestPacker<Candidate>(
     {
       maxImages,
       maxInlineBytes: plan.limits.maxInlineBytes,
@@ -187,7 +187,8 @@ export async function scanSource(
 
   const record = (line: ManifestLine) => sink.record(line);
 
-  const handle = async (object: ObjectInfo) => {
+  /** Gives the object its outcome, or returns the image to pack. */
+  const handle = async (object: ObjectInfo): Promise<Candidate | undefined> => {
     const earlier = await sink.earlierOutcome(object.key);
     if (earlier) {
       if (countsAsImage(earlier)) progress.images++;
@@ -264,37 +265,41 @@ export async function scanSource(
           height: display.height,
           ...(question === undefined ? {} : { question }),
         };
-        const step = packer.add({
+        return {
           key: object.key,
           bytes: sentBytesBound(object.size, sent, plan.detail),
           tokens: estimateRequestTokens(plan.model, [sent], []),
           ref,
           sent,
-        });
-        if (step.kind === "rejected") {
-          progress.brokenReasons[step.reason] = (progress.brokenReasons[step.reason] ?? 0) + 1;
-          await record({
-            key: object.key,
-            etag: object.etag,
-            status: "failed",
-            error: { class: "bad_image", message: step.reason },
-            at,
-          });
-          return;
-        }
-        if (step.closed) emit(step.closed);
-        if (batch.length >= ENQUEUE_BATCH) await flush();
-        return;
+        };
       }
     }
   };
+
+  /** Packs an image; the packer sees images in listing order, so requests hold neighbours. */
+  const pack = inListingOrder<Candidate>(async (candidate) => {
+    const step = packer.add(candidate);
+    if (step.kind === "rejected") {
+      progress.brokenReasons[step.reason] = (progress.brokenReasons[step.reason] ?? 0) + 1;
+      await record({
+        key: candidate.key,
+        etag: candidate.ref.etag,
+        status: "failed",
+        error: { class: "bad_image", message: step.reason },
+        at: now().toISOString(),
+      });
+      return;
+    }
+    if (step.closed) emit(step.closed);
+    if (batch.length >= ENQUEUE_BATCH) await flush();
+  });
 
   const excluded = options.excludedPrefix;
   try {
     for await (const object of source.list()) {
       if (excluded !== undefined && object.key.startsWith(excluded)) continue;
-      progress.listed++;
-      pending.push(limit(() => handle(object)));
+      const seq = progress.listed++;
+      pending.push(limit(async () => pack(seq, await handle(object))));
       // Bounded memory on huge listings, and a chance to notice a cancel.
       if (pending.length >= CANCEL_CHECK_EVERY) {
         await Promise.all(pending);
@@ -318,6 +323,29 @@ export async function scanSource(
   await flush();
   options.onProgress?.({ listed: progress.listed, images: progress.images, skipped: progress.skipped });
   return { ...progress, cancelled };
+}
+
+/** An image on its way into a request. */
+type Candidate = PlanImage & { ref: ImageRef; sent: { width: number; height: number } };
+
+/**
+ * Calls `use` with the items of a numbered sequence in order (0, 1, 2, ...) as they arrive in
+ * any order; an undefined item holds its place and is not passed on.
+ */
+export function inListingOrder<T>(
+  use: (item: T) => Promise<void>,
+): (seq: number, item: T | undefined) => Promise<void> {
+  const arrived = new Map<number, T | undefined>();
+  let next = 0;
+  return async (seq, item) => {
+    arrived.set(seq, item);
+    while (arrived.has(next)) {
+      const ready = arrived.get(next);
+      arrived.delete(next);
+      next++;
+      if (ready !== undefined) await use(ready);
+    }
+  };
 }
 
 function textTokens(texts: readonly string[]): number {
