@@ -95,6 +95,18 @@ describe("scanSource packing", () => {
     expect(Math.abs(sum - expected)).toBeLessThanOrEqual(figures.imageTokens.length);
   });
 
+  it("a resumed scan forms the same requests, so their jobs keep their ids, and leaves recorded images out", async () => {
+    const first = collectingSink();
+    await scanSource(first, plan({ imagesPerRequest: 2 }), storage, () => new Date());
+    const resumed = collectingSink();
+    const done: ManifestLine = { key: "img-1.png", etag: "x", status: "done", at: new Date().toISOString() };
+    resumed.earlierOutcome = (key) => Promise.resolve(key === "img-1.png" ? done : undefined);
+    const figures = await scanSource(resumed, plan({ imagesPerRequest: 2 }), storage, () => new Date());
+    expect(figures).toMatchObject({ images: 5, requests: 3 });
+    expect(resumed.jobs.map((j) => j.jobId)).toEqual(first.jobs.map((j) => j.jobId));
+    expect(resumed.jobs[0]!.payload.images.map((i) => i.key)).toEqual(["img-0.png"]);
+  });
+
   it("keeps one image per request by default: the plain-text prompt, as before", async () => {
     const sink = collectingSink();
     const figures = await scanSource(sink, plan(), storage, () => new Date());

@@ -3,7 +3,7 @@ import { errorMessage, type ManifestLine, type RunConfig } from "@tessera/core";
 import type { EnqueueItem, ImageRef } from "@tessera/queue";
 import { InvalidKeyError, type ObjectInfo, type Storage } from "@tessera/storage";
 import { createHash } from "node:crypto";
-import { estimateRequestTokens, estimateTextTokens, sentSize } from "@tessera/imaging";
+import { estimateRequestTokens, estimateTextTokens, sentSize, type ProbeResult } from "@tessera/imaging";
 import { requestTask, requestTexts, type BoundTask } from "@tessera/tasks";
 import { classifyObject } from "./classify.ts";
 import type { IngestDeps, RequestLimits } from "./deps.ts";
@@ -155,28 +155,30 @@ export async function scanSource(
     plan.transport,
   );
 
-  /** One request: priced as the worker will send it, enqueued as one job. */
-  const emit = (
-    group: readonly { ref: ImageRef; sent: { width: number; height: number }; tokens: number }[],
-  ) => {
-    const refs = group.map((g) => g.ref);
+  /**
+   * One request: priced as the worker will send it, enqueued as one job. Its job id covers every
+   * key of the group, placeholders included, so a resumed scan forms the same id for the same
+   * group and BullMQ ignores it if the first scan's job is still there.
+   */
+  const emit = (group: readonly Candidate[]) => {
+    const jobId = annotateJobId(
+      plan.runId,
+      group.map((g) => g.key),
+    );
+    const sent = group.filter((g) => !g.placeholder);
+    if (sent.length === 0) return;
+    const refs = sent.map((g) => g.ref);
     const texts = requestTexts(requestTask(plan.task, refs).build(refs.length));
     const tokens = estimateRequestTokens(
       plan.model,
-      group.map((g) => g.sent),
+      sent.map((g) => g.sent),
       texts,
     );
     progress.estimatedPromptTokens += tokens;
     progress.requests++;
-    const textShare = (tokens - group.reduce((sum, g) => sum + g.tokens, 0)) / group.length;
-    for (const g of group) progress.imageTokens.push(Math.round(g.tokens + textShare));
-    batch.push({
-      jobId: annotateJobId(
-        plan.runId,
-        refs.map((r) => r.key),
-      ),
-      payload: { runId: plan.runId, images: refs },
-    });
+    const textShare = (tokens - sent.reduce((sum, g) => sum + g.tokens, 0)) / sent.length;
+    for (const g of sent) progress.imageTokens.push(Math.round(g.tokens + textShare));
+    batch.push({ jobId, payload: { runId: plan.runId, images: refs } });
   };
 
   const flush = async () => {
@@ -193,7 +195,8 @@ export async function scanSource(
     if (earlier) {
       if (countsAsImage(earlier)) progress.images++;
       else progress.skipped++;
-      return;
+      // A resumed scan of a packed run: the image keeps its place so the groups come out as before.
+      return maxImages > 1 && countsAsImage(earlier) ? placeholderOf(object) : undefined;
     }
     const at = now().toISOString();
     let classified: Awaited<ReturnType<typeof classifyObject>>;
@@ -253,33 +256,46 @@ export async function scanSource(
           return;
         }
         progress.images++;
-        const display = { width: probe.displayWidth, height: probe.displayHeight };
-        const sent = sentSize(display, plan.detail);
         progress.formats[probe.format] = (progress.formats[probe.format] ?? 0) + 1;
-        const ref: ImageRef = {
-          key: object.key,
-          etag: object.etag,
-          size: object.size,
-          mime: probe.mime,
-          width: display.width,
-          height: display.height,
-          ...(question === undefined ? {} : { question }),
-        };
-        return {
-          key: object.key,
-          bytes: sentBytesBound(object.size, sent, plan.detail),
-          tokens: estimateRequestTokens(plan.model, [sent], []),
-          ref,
-          sent,
-        };
+        return candidateOf(object, probe, question);
       }
     }
+  };
+
+  const candidateOf = (object: ObjectInfo, probe: ProbeResult, question: string | undefined): Candidate => {
+    const display = { width: probe.displayWidth, height: probe.displayHeight };
+    const sent = sentSize(display, plan.detail);
+    return {
+      key: object.key,
+      bytes: sentBytesBound(object.size, sent, plan.detail),
+      tokens: estimateRequestTokens(plan.model, [sent], []),
+      ref: {
+        key: object.key,
+        etag: object.etag,
+        size: object.size,
+        mime: probe.mime,
+        width: display.width,
+        height: display.height,
+        ...(question === undefined ? {} : { question }),
+      },
+      sent,
+    };
+  };
+
+  /** An image already accounted for, probed again only to hold its place in its request. */
+  const placeholderOf = async (object: ObjectInfo): Promise<Candidate | undefined> => {
+    const classified = await classifyObject(source, object).catch(() => undefined);
+    if (classified?.kind !== "image") return undefined;
+    const question = plan.questions?.get(object.key);
+    if (question === undefined && plan.onlyQuestioned) return undefined;
+    return { ...candidateOf(object, classified.probe, question), placeholder: true };
   };
 
   /** Packs an image; the packer sees images in listing order, so requests hold neighbours. */
   const pack = inListingOrder<Candidate>(async (candidate) => {
     const step = packer.add(candidate);
     if (step.kind === "rejected") {
+      if (candidate.placeholder) return;
       progress.brokenReasons[step.reason] = (progress.brokenReasons[step.reason] ?? 0) + 1;
       await record({
         key: candidate.key,
@@ -325,8 +341,12 @@ export async function scanSource(
   return { ...progress, cancelled };
 }
 
-/** An image on its way into a request. */
-type Candidate = PlanImage & { ref: ImageRef; sent: { width: number; height: number } };
+/** An image on its way into a request; a placeholder holds its place but is not sent. */
+type Candidate = PlanImage & {
+  ref: ImageRef;
+  sent: { width: number; height: number };
+  placeholder?: boolean;
+};
 
 /**
  * Calls `use` with the items of a numbered sequence in order (0, 1, 2, ...) as they arrive in
