@@ -8,3 +8,4 @@ export * from "./estimate.ts";
 export * from "./sets.ts";
 export * from "./scan-sets.ts";
 export * from "./json-lines.ts";
+export { setJobId } from "./job-ids.ts";

@@ -1,8 +1,7 @@
 import { UsageError } from "@tessera/core";
 import type { EnqueueItem, ImageRef } from "@tessera/queue";
 import type { IngestDeps } from "./deps.ts";
-import { annotateJobId } from "./scan.ts";
-import { setJobId } from "./scan-sets.ts";
+import { annotateJobId, setJobId } from "./job-ids.ts";
 import { usesOf, type ImageSet } from "./sets.ts";
 
 /**

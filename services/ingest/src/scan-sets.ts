@@ -6,7 +6,8 @@ import type { EnqueueItem, ImageRef } from "@tessera/queue";
 import type { Storage } from "@tessera/storage";
 import { requestTexts } from "@tessera/tasks";
 import { classifyObject } from "./classify.ts";
-import { annotateJobId, emptyFigures, type ScanFigures, type ScanPlan, type ScanSink } from "./scan.ts";
+import { setJobId } from "./job-ids.ts";
+import { emptyFigures, type ScanFigures, type ScanPlan, type ScanSink } from "./scan.ts";
 import { usesOf, type ImageSet } from "./sets.ts";
 
 const ENQUEUE_BATCH = 500;
@@ -93,11 +94,6 @@ export async function scanSets(
   await Promise.all(sets.map((set) => limit(() => handle(set))));
   if (batch.length > 0) await sink.enqueue(batch);
   return { ...figures, cancelled: false };
-}
-
-/** A set's job id: apart from any image's, stable for the set (a re-enqueue is ignored). */
-export function setJobId(runId: string, id: string, attempt = 0): string {
-  return annotateJobId(runId, `set\n${id}`, attempt);
 }
 
 /** A set that failed before any member was read has no ETags: its line carries the keys' hash. */

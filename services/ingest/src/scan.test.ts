@@ -10,7 +10,8 @@ import type { EnqueueItem } from "@tessera/queue";
 import { openStorage, type Storage } from "@tessera/storage";
 import { bindTask, requestTexts } from "@tessera/tasks";
 import { defaultRequestLimits } from "./deps.ts";
-import { inListingOrder, scanSource, sentBytesBound, type ScanPlan, type ScanSink } from "./scan.ts";
+import { inListingOrder, sentBytesBound } from "./scan-requests.ts";
+import { scanSource, type ScanPlan, type ScanSink } from "./scan.ts";
 
 const MODEL = "gemini-2.5-flash";
 let dir: string;

@@ -1,13 +1,14 @@
 import pLimit from "p-limit";
 import { errorMessage, type ManifestLine, type RunConfig } from "@tessera/core";
-import type { EnqueueItem, ImageRef } from "@tessera/queue";
+import type { EnqueueItem } from "@tessera/queue";
 import { InvalidKeyError, type ObjectInfo, type Storage } from "@tessera/storage";
-import { createHash } from "node:crypto";
-import { estimateRequestTokens, estimateTextTokens, sentSize, type ProbeResult } from "@tessera/imaging";
-import { requestTask, requestTexts, type BoundTask } from "@tessera/tasks";
+import type { BoundTask } from "@tessera/tasks";
 import { classifyObject } from "./classify.ts";
 import type { IngestDeps, RequestLimits } from "./deps.ts";
-import { RequestPacker, type PlanImage, type TransportPolicy } from "./plan.ts";
+import type { TransportPolicy } from "./plan.ts";
+import { candidateOf, inListingOrder, ScanRequests, type Candidate } from "./scan-requests.ts";
+
+export { annotateJobId } from "./job-ids.ts";
 
 export interface ScanProgress {
   listed: number;
@@ -52,16 +53,6 @@ export function emptyFigures(): ScanFigures {
     skipReasons: {},
     brokenReasons: {},
   };
-}
-
-/**
- * Job ids must be stable (a re-enqueue is ignored) and free of ':' (BullMQ's key separator). A
- * request of one image keeps the id of its key; a request of several, the id of its keys in order.
- */
-export function annotateJobId(runId: string, key: string | readonly string[], attempt = 0): string {
-  const text = typeof key === "string" ? key : key.join("\n");
-  const base = `${runId}-${createHash("sha256").update(text).digest("hex").slice(0, 24)}`;
-  return attempt === 0 ? base : `${base}-r${attempt}`;
 }
 
 /** What a scan needs to pack images into requests and price each request. */
@@ -140,51 +131,12 @@ export async function scanSource(
 ): Promise<ScanFigures & { cancelled: boolean }> {
   const limit = pLimit(options.probeConcurrency ?? 16);
   const progress = emptyFigures();
-  let batch: EnqueueItem<"annotate">[] = [];
   let pending: Promise<void>[] = [];
   let cancelled = false;
-  const maxImages = Math.min(plan.imagesPerRequest, plan.limits.maxImagesPerRequest);
-  const packer = new RequestPacker<Candidate>(
-    {
-      maxImages,
-      maxInlineBytes: plan.limits.maxInlineBytes,
-      maxInputTokens: plan.limits.maxInputTokens,
-      // The prompt's largest form: labels for every image of a full request.
-      promptTokens: textTokens(requestTexts(plan.task.build(maxImages))),
-    },
-    plan.transport,
-  );
-
-  /**
-   * One request: priced as the worker will send it, enqueued as one job. Its job id covers every
-   * key of the group, placeholders included, so a resumed scan forms the same id for the same
-   * group and BullMQ ignores it if the first scan's job is still there.
-   */
-  const emit = (group: readonly Candidate[]) => {
-    const jobId = annotateJobId(
-      plan.runId,
-      group.map((g) => g.key),
-    );
-    const sent = group.filter((g) => !g.placeholder);
-    if (sent.length === 0) return;
-    const refs = sent.map((g) => g.ref);
-    const texts = requestTexts(requestTask(plan.task, refs).build(refs.length));
-    const tokens = estimateRequestTokens(
-      plan.model,
-      sent.map((g) => g.sent),
-      texts,
-    );
-    progress.estimatedPromptTokens += tokens;
-    progress.requests++;
-    const textShare = (tokens - sent.reduce((sum, g) => sum + g.tokens, 0)) / sent.length;
-    for (const g of sent) progress.imageTokens.push(Math.round(g.tokens + textShare));
-    batch.push({ jobId, payload: { runId: plan.runId, images: refs } });
-  };
-
+  const requests = new ScanRequests(plan, progress);
   const flush = async () => {
-    const items = batch;
-    batch = [];
-    if (items.length > 0) await sink.enqueue(items);
+    const jobs = requests.take();
+    if (jobs.length > 0) await sink.enqueue(jobs);
   };
 
   const record = (line: ManifestLine) => sink.record(line);
@@ -196,7 +148,7 @@ export async function scanSource(
       if (countsAsImage(earlier)) progress.images++;
       else progress.skipped++;
       // A resumed scan of a packed run: the image keeps its place so the groups come out as before.
-      return maxImages > 1 && countsAsImage(earlier) ? placeholderOf(object) : undefined;
+      return requests.maxImages > 1 && countsAsImage(earlier) ? placeholderOf(object) : undefined;
     }
     const at = now().toISOString();
     let classified: Awaited<ReturnType<typeof classifyObject>>;
@@ -257,29 +209,9 @@ export async function scanSource(
         }
         progress.images++;
         progress.formats[probe.format] = (progress.formats[probe.format] ?? 0) + 1;
-        return candidateOf(object, probe, question);
+        return candidateOf(plan, object, probe, question);
       }
     }
-  };
-
-  const candidateOf = (object: ObjectInfo, probe: ProbeResult, question: string | undefined): Candidate => {
-    const display = { width: probe.displayWidth, height: probe.displayHeight };
-    const sent = sentSize(display, plan.detail);
-    return {
-      key: object.key,
-      bytes: sentBytesBound(object.size, sent, plan.detail),
-      tokens: estimateRequestTokens(plan.model, [sent], []),
-      ref: {
-        key: object.key,
-        etag: object.etag,
-        size: object.size,
-        mime: probe.mime,
-        width: display.width,
-        height: display.height,
-        ...(question === undefined ? {} : { question }),
-      },
-      sent,
-    };
   };
 
   /** An image already accounted for, probed again only to hold its place in its request. */
@@ -288,26 +220,23 @@ export async function scanSource(
     if (classified?.kind !== "image") return undefined;
     const question = plan.questions?.get(object.key);
     if (question === undefined && plan.onlyQuestioned) return undefined;
-    return { ...candidateOf(object, classified.probe, question), placeholder: true };
+    return { ...candidateOf(plan, object, classified.probe, question), placeholder: true };
   };
 
   /** Packs an image; the packer sees images in listing order, so requests hold neighbours. */
   const pack = inListingOrder<Candidate>(async (candidate) => {
-    const step = packer.add(candidate);
-    if (step.kind === "rejected") {
-      if (candidate.placeholder) return;
-      progress.brokenReasons[step.reason] = (progress.brokenReasons[step.reason] ?? 0) + 1;
+    const refused = requests.add(candidate);
+    if (refused !== undefined) {
+      progress.brokenReasons[refused] = (progress.brokenReasons[refused] ?? 0) + 1;
       await record({
         key: candidate.key,
         etag: candidate.ref.etag,
         status: "failed",
-        error: { class: "bad_image", message: step.reason },
+        error: { class: "bad_image", message: refused },
         at: now().toISOString(),
       });
-      return;
     }
-    if (step.closed) emit(step.closed);
-    if (batch.length >= ENQUEUE_BATCH) await flush();
+    if (requests.waiting >= ENQUEUE_BATCH) await flush();
   });
 
   const excluded = options.excludedPrefix;
@@ -334,55 +263,8 @@ export async function scanSource(
   }
   await Promise.all(pending);
   // Even after a cancel: every image counted has a job, which records it as cancelled.
-  const last = packer.flush();
-  if (last) emit(last);
+  requests.finish();
   await flush();
   options.onProgress?.({ listed: progress.listed, images: progress.images, skipped: progress.skipped });
   return { ...progress, cancelled };
-}
-
-/** An image on its way into a request; a placeholder holds its place but is not sent. */
-type Candidate = PlanImage & {
-  ref: ImageRef;
-  sent: { width: number; height: number };
-  placeholder?: boolean;
-};
-
-/**
- * Calls `use` with the items of a numbered sequence in order (0, 1, 2, ...) as they arrive in
- * any order; an undefined item holds its place and is not passed on.
- */
-export function inListingOrder<T>(
-  use: (item: T) => Promise<void>,
-): (seq: number, item: T | undefined) => Promise<void> {
-  const arrived = new Map<number, T | undefined>();
-  let next = 0;
-  return async (seq, item) => {
-    arrived.set(seq, item);
-    while (arrived.has(next)) {
-      const ready = arrived.get(next);
-      arrived.delete(next);
-      next++;
-      if (ready !== undefined) await use(ready);
-    }
-  };
-}
-
-function textTokens(texts: readonly string[]): number {
-  return texts.reduce((sum, text) => sum + estimateTextTokens(text), 0);
-}
-
-/**
- * The most bytes an image can take in a request, from its header: the source size, or, when it
- * is resized or re-encoded, at most 4 bytes a pixel (uncompressed RGBA) of the size it is sent
- * at, whichever is smaller. A big original sent at "standard" detail is not counted at its
- * original size, so packing never refuses what the worker would shrink to fit.
- */
-export function sentBytesBound(
-  sourceBytes: number,
-  sent: { width: number; height: number },
-  detail: ScanPlan["detail"],
-): number {
-  if (detail === "original") return sourceBytes;
-  return Math.min(sourceBytes, sent.width * sent.height * 4 + 64 * 1024);
 }
