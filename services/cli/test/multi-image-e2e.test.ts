@@ -13,7 +13,7 @@ import {
   type SceneTruth,
   type TestBucket,
 } from "@tessera/testing";
-import { exitOf, tessera, tesseraProcess } from "./cli.ts";
+import { cliEnv, closeAll, tessera, tesseraProcess } from "./cli.ts";
 
 // Several images per request, end to end: `tessera run --images-per-request N` from S3 through a
 // worker process and the emulator, whose sight answers each labelled image. Each image must get
@@ -51,14 +51,7 @@ beforeAll(async () => {
       if (event.route === "generateContent") requests.push(event);
     },
   });
-  env = {
-    ...process.env,
-    TESSERA_PREFIX: redisEnv.prefix,
-    GOOGLE_GEMINI_BASE_URL: emulator.url,
-    GEMINI_API_KEY: "multi-test",
-    GEMINI_MODEL: MODEL,
-    LOG_LEVEL: "warn",
-  };
+  env = cliEnv(redisEnv.prefix, emulator.url, "multi-test");
   const data = bucket.storage("scenes");
   for (const [index, spec] of SCENES.entries()) {
     const scene = await generateScene({ ...spec, seed: 40 + index });
@@ -74,11 +67,7 @@ beforeAll(async () => {
 });
 
 afterAll(async () => {
-  worker?.child.kill("SIGTERM");
-  if (worker) await exitOf(worker.child);
-  await emulator?.close();
-  await bucket?.cleanup();
-  await redisEnv?.cleanup();
+  await closeAll({ worker, emulator, bucket, redis: redisEnv });
 });
 
 interface RunView {
