@@ -52,6 +52,17 @@ export const envSchema = z.object({
   TESSERA_MAX_IMAGE_BYTES: positiveInt
     .default(15 * 1024 * 1024)
     .describe("Largest image sent inline: base64 grows it by 4/3 and a request must stay under 20 MB"),
+  TESSERA_MAX_IMAGES_PER_REQUEST: z
+    .string()
+    .optional()
+    .describe(
+      'Images per request by model prefix as JSON, e.g. {"gemini-2.5-flash":1000}; unset: the model\'s published limit (3,600 for 2.5, 900 for 3 Pro)',
+    ),
+  TESSERA_MAX_REQUEST_TOKENS: positiveInt
+    .optional()
+    .describe(
+      "Input tokens one request may carry when images are packed together; unset: the model's input limit",
+    ),
   GEMINI_TIER: z
     .enum(RATE_TIER_NAMES)
     .default("tier1")
@@ -74,7 +85,7 @@ export const envSchema = z.object({
   TESSERA_MAX_OUTPUT_TOKENS: positiveInt
     .optional()
     .describe(
-      "Output cap per request (maxOutputTokens), bounding one image's cost; unset: per task (caption 1024 ... segment 32768)",
+      "Output cap per request (maxOutputTokens), bounding one image's cost; unset: per task (caption 1024 ... segment 32768) times the images per request",
     ),
   S3_ENDPOINT: z.url().optional().describe("S3-compatible endpoint (MinIO, RGW); unset means AWS S3"),
   S3_FORCE_PATH_STYLE: bool

@@ -103,4 +103,25 @@ describe("docs/configuration.md", () => {
         .map((line) => line.split("|").map((cell) => cell.trim()));
     expect(rows(doc)).toEqual(rows(renderConfigurationTable()));
   });
+
+  it("gives request limits per model, with overrides by model prefix, and names a bad value", () => {
+    const config = loadConfig({
+      TESSERA_MAX_IMAGES_PER_REQUEST: '{"gemini-2.5-flash": 100}',
+      TESSERA_MAX_REQUEST_TOKENS: "50000",
+    });
+    expect(config.requestLimits("gemini-2.5-flash-lite")).toEqual({
+      maxImagesPerRequest: 100,
+      maxInlineBytes: 15 * 1024 * 1024,
+      maxInputTokens: 50_000,
+    });
+    expect(config.requestLimits("gemini-3-pro-preview").maxImagesPerRequest).toBe(900);
+    expect(loadConfig({}).requestLimits("gemini-2.5-pro")).toMatchObject({
+      maxImagesPerRequest: 3_600,
+      maxInputTokens: 1_048_576,
+    });
+    expect(() => loadConfig({ TESSERA_MAX_IMAGES_PER_REQUEST: '{"m": 0}' })).toThrow(
+      /TESSERA_MAX_IMAGES_PER_REQUEST/,
+    );
+    expect(() => loadConfig({ TESSERA_MAX_IMAGES_PER_REQUEST: "[" })).toThrow(/not valid JSON/);
+  });
 });

@@ -2,6 +2,7 @@ import { z } from "zod";
 import { envSchema, type Env } from "./env.ts";
 import { DEFAULT_PRICES, pricesSchema, type ModelPrice } from "./prices.ts";
 import { RATE_TIERS } from "./rate-tiers.ts";
+import { byModelPrefix, modelRequestLimits, type RequestLimits } from "./model-limits.ts";
 
 export class ConfigError extends Error {
   constructor(message: string) {
@@ -23,6 +24,8 @@ export interface Config {
   /** The fleet's limits per model (one set for every model today). */
   rateLimits: (model: string) => { rpm?: number; tpm?: number; rpd?: number };
   prices: Readonly<Record<string, ModelPrice>>;
+  /** What one request may hold for a model: images, inline bytes, input tokens. */
+  requestLimits: (model: string) => RequestLimits;
 }
 
 const SECRET = /KEY|SECRET|TOKEN/;
@@ -70,24 +73,49 @@ export function loadConfig(
     s3,
     rateLimits: () => limits,
     prices: { ...DEFAULT_PRICES, ...parsePrices(env.TESSERA_PRICES) },
+    requestLimits: requestLimitsOf(env),
   };
 }
 
-function parsePrices(text: string | undefined): Record<string, ModelPrice> {
+function requestLimitsOf(env: Env): (model: string) => RequestLimits {
+  const overrides = parseJson(
+    "TESSERA_MAX_IMAGES_PER_REQUEST",
+    env.TESSERA_MAX_IMAGES_PER_REQUEST,
+    z.record(z.string().min(1), z.number().int().positive()),
+  );
+  return (model) => {
+    const limits = modelRequestLimits(model);
+    return {
+      maxImagesPerRequest: byModelPrefix(overrides, model) ?? limits.maxImagesPerRequest,
+      maxInlineBytes: env.TESSERA_MAX_IMAGE_BYTES,
+      maxInputTokens: Math.min(limits.maxInputTokens, env.TESSERA_MAX_REQUEST_TOKENS ?? Infinity),
+    };
+  };
+}
+
+function parseJson<T>(
+  name: string,
+  text: string | undefined,
+  schema: z.ZodType<T>,
+): T | Record<string, never> {
   if (text === undefined) return {};
   let json: unknown;
   try {
     json = JSON.parse(text);
   } catch {
-    throw new ConfigError("Invalid configuration:\n  TESSERA_PRICES: not valid JSON");
+    throw new ConfigError(`Invalid configuration:\n  ${name}: not valid JSON`);
   }
-  const parsed = pricesSchema.safeParse(json);
+  const parsed = schema.safeParse(json);
   if (!parsed.success) {
     throw new ConfigError(
-      `Invalid configuration:\n  TESSERA_PRICES: ${z.prettifyError(parsed.error).replace(/\n/g, "; ")}`,
+      `Invalid configuration:\n  ${name}: ${z.prettifyError(parsed.error).replace(/\n/g, "; ")}`,
     );
   }
   return parsed.data;
+}
+
+function parsePrices(text: string | undefined): Record<string, ModelPrice> {
+  return parseJson("TESSERA_PRICES", text, pricesSchema);
 }
 
 function describeIssues(error: z.ZodError, raw: Record<string, string>): string {

@@ -16,9 +16,22 @@ const TABLE: Readonly<Record<string, ModelRequestLimits>> = {
 };
 
 export function modelRequestLimits(model: string): ModelRequestLimits {
+  return byModelPrefix(TABLE, model) ?? TABLE["gemini-2.5"]!;
+}
+
+/** The limits one request must stay within, for packing images into requests. */
+export interface RequestLimits {
+  maxImagesPerRequest: number;
+  /** Inline request size, base64 and overhead included. */
+  maxInlineBytes: number;
+  maxInputTokens: number;
+}
+
+/** Longest matching model prefix in `table`, or undefined. */
+export function byModelPrefix<T>(table: Readonly<Record<string, T>>, model: string): T | undefined {
   const name = model.replace(/^models\//, "");
-  const match = Object.keys(TABLE)
+  const match = Object.keys(table)
     .filter((prefix) => name.startsWith(prefix))
     .sort((a, b) => b.length - a.length)[0];
-  return TABLE[match ?? "gemini-2.5"]!;
+  return match === undefined ? undefined : table[match];
 }

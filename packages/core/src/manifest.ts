@@ -6,9 +6,11 @@ export const ITEM_STATUSES = ["done", "failed", "blocked", "skipped", "unchanged
 export const itemStatusSchema = z.enum(ITEM_STATUSES);
 export type ItemStatus = z.infer<typeof itemStatusSchema>;
 
-/** One line of manifest.jsonl: the final word on one source object of a run. */
+/** One line of manifest.jsonl: the final word on one source object (or compare set) of a run. */
 export const manifestLineSchema = z.object({
-  key: z.string(),
+  key: z.string().describe("The source object's key; in a compare run, the set's id"),
+  /** A compare set's member keys, in the order they were sent (img_1, img_2, ...). */
+  members: z.array(z.string()).optional(),
   etag: z.string(),
   status: itemStatusSchema,
   mime: z.string().optional(),
@@ -18,7 +20,9 @@ export const manifestLineSchema = z.object({
     .optional(),
   error: z
     .object({
-      class: z.enum([...ERROR_CLASSES, "not_an_image", "budget", "cancelled"]),
+      class: z
+        .enum([...ERROR_CLASSES, "not_an_image", "unselected", "budget", "cancelled"])
+        .describe("unselected: an image the run was not asked about (vqa --questions names it not)"),
       message: z.string(),
     })
     .optional(),

@@ -38,6 +38,15 @@ export const runConfigSchema = z.object({
   convert: z.enum(["convert", "skip"]).default("convert"),
   /** How images reach Gemini: inline, uploaded (Files API), a pre-signed URL, or chosen per image. */
   transport: z.enum(["auto", "inline", "files", "url"]).default("auto"),
+  /**
+   * Images sent together in one request (caption and classify; 1 for every other task), within
+   * the model's own limit: each is labelled in the prompt and keyed in the answer.
+   */
+  imagesPerRequest: z.coerce.number().int().positive().default(1),
+  /** compare: the sets to compare, as JSON [{id, keys}] (from --sets). */
+  sets: z.string().optional(),
+  /** vqa: each image's own question by source key, as JSON (from --questions). */
+  questions: z.string().optional(),
   /** Keep the run's Files API uploads after it ends (they expire after 48 h anyway). */
   keepFiles: z
     .union([z.boolean(), z.enum(["true", "false"])])

@@ -1,6 +1,6 @@
 import { describe, expect, it } from "vitest";
 import type { FilesCache } from "./files-cache.ts";
-import { imagePart, inlinePart, urlPart } from "./transport.ts";
+import { chooseTransport, imagePart, inlinePart, requestTransports, urlPart } from "./transport.ts";
 
 const bytes = Buffer.from([0x89, 0x50, 0x4e, 0x47, 0xff]);
 
@@ -59,5 +59,28 @@ describe("imagePart", () => {
     await expect(
       imagePart({ transport: "files", bytes, mimeType: "image/png", runId: "r1" }),
     ).rejects.toThrow(/needs a FilesCache/);
+  });
+});
+
+describe("the transport rule", () => {
+  const MB = 1024 * 1024;
+  it("uploads images used more than once or too big for inline, inlines the rest, keeps a forced policy", () => {
+    expect(chooseTransport({ bytes: 1_000, uses: 2 }, "auto", 20 * MB)).toBe("files");
+    expect(chooseTransport({ bytes: 1_000 }, "auto", 20 * MB)).toBe("inline");
+    expect(chooseTransport({ bytes: 30 * MB }, "auto", 20 * MB)).toBe("files");
+    expect(chooseTransport({ bytes: 30 * MB }, "auto", 20 * MB, false)).toBe("inline");
+    expect(chooseTransport({ bytes: 1_000 }, "url", 20 * MB)).toBe("url");
+  });
+
+  it("moves the largest images of a request to the Files API until the rest fits inline", () => {
+    const images = [{ bytes: 6 * MB }, { bytes: 1 * MB }, { bytes: 7 * MB }, { bytes: 2 * MB }];
+    expect(requestTransports(images, "auto", 15 * MB)).toEqual(["inline", "inline", "files", "inline"]);
+    expect(requestTransports(images, "auto", 15 * MB, false)).toEqual([
+      "inline",
+      "inline",
+      "inline",
+      "inline",
+    ]);
+    expect(requestTransports(images, "inline", 15 * MB)).toEqual(["inline", "inline", "inline", "inline"]);
   });
 });

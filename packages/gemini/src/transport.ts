@@ -31,7 +31,62 @@ export const REQUEST_OVERHEAD = 4_096;
 
 /** Bytes of a request that carries this one image inline: what the inline limit applies to. */
 export function inlineRequestBytes(imageBytes: number): number {
-  return REQUEST_OVERHEAD + INLINE_PART_OVERHEAD + base64Length(imageBytes);
+  return REQUEST_OVERHEAD + inlinePartBytes(imageBytes, "inline");
+}
+
+/** What one image adds to a request's size: its base64 inline, or only a reference otherwise. */
+export function inlinePartBytes(imageBytes: number, transport: ImageTransport): number {
+  return INLINE_PART_OVERHEAD + (transport === "inline" ? base64Length(imageBytes) : 0);
+}
+
+export type TransportPolicy = "auto" | ImageTransport;
+
+export interface TransportCandidate {
+  /** Bytes that will be sent (after any resize). */
+  bytes: number;
+  /** Requests of the run that send this image; more than one favours an upload. */
+  uses?: number | undefined;
+}
+
+/**
+ * The one transport rule, used by the planner (from header sizes) and the worker (from the bytes
+ * it will send). A forced policy is kept. "auto" uploads through the Files API an image that
+ * cannot go inline even alone, or that several requests send (uploaded once, referenced by each);
+ * everything else goes inline. Without a Files API (`filesAvailable` false), auto means inline.
+ */
+export function chooseTransport(
+  image: TransportCandidate,
+  policy: TransportPolicy,
+  maxInlineBytes: number,
+  filesAvailable = true,
+): ImageTransport {
+  if (policy !== "auto") return policy;
+  if (!filesAvailable) return "inline";
+  const tooBig = inlineRequestBytes(image.bytes) > maxInlineBytes;
+  return tooBig || (image.uses ?? 1) > 1 ? "files" : "inline";
+}
+
+/**
+ * Transports for the images of one request: each by chooseTransport; then, under "auto" with a
+ * Files API, the largest inline images move to the Files API until the request fits inline.
+ */
+export function requestTransports(
+  images: readonly TransportCandidate[],
+  policy: TransportPolicy,
+  maxInlineBytes: number,
+  filesAvailable = true,
+): ImageTransport[] {
+  const transports = images.map((image) => chooseTransport(image, policy, maxInlineBytes, filesAvailable));
+  if (policy !== "auto" || !filesAvailable) return transports;
+  const size = () =>
+    REQUEST_OVERHEAD +
+    images.reduce((sum, image, i) => sum + inlinePartBytes(image.bytes, transports[i]!), 0);
+  const bySize = images.map((image, i) => ({ bytes: image.bytes, i })).sort((a, b) => b.bytes - a.bytes);
+  for (const { i } of bySize) {
+    if (size() <= maxInlineBytes) break;
+    transports[i] = "files";
+  }
+  return transports;
 }
 
 export function inlinePart(bytes: Buffer, mimeType: string): ImageRequestPart {

@@ -13,24 +13,36 @@ describe("job catalog", () => {
   });
 
   it("accepts references and rejects anything else with the field named", () => {
-    const payload = { runId: "r-1", key: "a/b.jpg", etag: "abc", size: 10, mime: "image/jpeg" };
+    const image = { key: "a/b.jpg", etag: "abc", size: 10, mime: "image/jpeg" };
+    const payload = { runId: "r-1", images: [image] };
     expect(parsePayload("annotate", payload)).toEqual(payload);
-    expect(() => parsePayload("annotate", { ...payload, size: -1 })).toThrow(InvalidPayloadError);
+    expect(() => parsePayload("annotate", { ...payload, images: [{ ...image, size: -1 }] })).toThrow(
+      InvalidPayloadError,
+    );
+    expect(() => parsePayload("annotate", { ...payload, images: [] })).toThrow(/images/);
     expect(() => parsePayload("annotate", { ...payload, runId: "has:colon" })).toThrow(/runId/);
+    expect(() =>
+      parsePayload("annotate", { ...payload, images: [{ ...image, bytes: "AAAA" }] }),
+    ).not.toThrow();
+    expect(parsePayload("annotate", { ...payload, images: [{ ...image, bytes: "AAAA" }] })).toEqual(payload);
     expect(() => parsePayload("finalize-run", {})).toThrow(/invalid finalize-run payload/);
     expect(parsePayload("scheduled-run", { scheduleId: "nightly-1" })).toEqual({ scheduleId: "nightly-1" });
     expect(() => parsePayload("scheduled-run", { scheduleId: "Bad:Id" })).toThrow(/scheduleId/);
   });
 
-  it("keeps payloads small: a job carries keys, never bytes", () => {
-    const payload = parsePayload("annotate", {
-      runId: "r",
+  it("keeps payloads small: a job carries keys, never bytes, even with many images", () => {
+    const image = {
       key: "k".repeat(200),
       etag: "e".repeat(34),
       size: 1,
       mime: "image/png",
-    });
-    expect(JSON.stringify(payload).length).toBeLessThan(400);
+      width: 9,
+      height: 9,
+    };
+    const one = parsePayload("annotate", { runId: "r", images: [image] });
+    expect(JSON.stringify(one).length).toBeLessThan(400);
+    const many = parsePayload("annotate", { runId: "r", images: Array.from({ length: 100 }, () => image) });
+    expect(JSON.stringify(many).length).toBeLessThan(100 * 320);
   });
 });
 

@@ -3,6 +3,29 @@ import { z } from "zod";
 
 const runId = z.string().regex(/^[A-Za-z0-9_-]{1,64}$/);
 
+/** A compare set's id: it names the set's annotation file and manifest line. */
+export const SET_ID = /^[A-Za-z0-9._-]{1,128}$/;
+
+/** Gemini's largest images-per-request figure (3,600): no request carries more. */
+export const MAX_IMAGES_PER_JOB = 3_600;
+
+/** One image of a request, by reference: the bytes are read by the worker. */
+export const imageRefSchema = z.object({
+  key: z.string().min(1),
+  etag: z.string(),
+  size: z.number().int().nonnegative(),
+  mime: z.string(),
+  /** Display size from the header probe, so budget and rate limits are taken before the download. */
+  width: z.number().int().positive().optional(),
+  height: z.number().int().positive().optional(),
+  /** vqa: this image's own question (from --questions), instead of the run's. */
+  question: z.string().trim().min(1).max(4000).optional(),
+  /** Requests of the run that send this image (compare sets share images): above 1, upload once. */
+  uses: z.number().int().positive().optional(),
+});
+export type ImageRef = z.infer<typeof imageRefSchema>;
+const imageRef = imageRefSchema;
+
 /**
  * The job catalog: every job Tessera enqueues, its queue, its payload schema and its retry
  * settings. Payloads are references (keys, ETags), never image bytes, so a job stays a few
@@ -13,13 +36,16 @@ export const jobCatalog = {
     queue: "annotate",
     payload: z.object({
       runId,
-      key: z.string().min(1),
-      etag: z.string(),
-      size: z.number().int().nonnegative(),
-      mime: z.string(),
-      /** Display size from the header probe, so budget and rate limits are taken before the download. */
-      width: z.number().int().positive().optional(),
-      height: z.number().int().positive().optional(),
+      /**
+       * The images of one request, in the order they are sent: 1 for most tasks, up to the run's
+       * --images-per-request for caption and classify, a compare set's members.
+       */
+      images: z.array(imageRef).min(1).max(MAX_IMAGES_PER_JOB),
+      /**
+       * A compare set: the images form one item, keyed by the set's id, with one outcome and one
+       * annotation. Absent: every image is its own item.
+       */
+      set: z.object({ id: z.string().regex(SET_ID, "letters, digits, . _ - only (1-128)") }).optional(),
     }),
     options: {
       attempts: 5,

@@ -172,6 +172,8 @@ function definedFields(record: Record<string, unknown>): Record<string, string |
   const out: Record<string, string | number> = {};
   for (const [key, value] of Object.entries(record)) {
     if (typeof value === "string" || typeof value === "number") out[key] = value;
+    // keepFiles: read back through the config schema, which takes "true"/"false".
+    else if (typeof value === "boolean") out[key] = String(value);
   }
   return out;
 }

@@ -27,6 +27,7 @@ function config(runId: string): RunConfig {
     detail: "standard",
     convert: "convert",
     transport: "auto",
+    imagesPerRequest: 1,
     keepFiles: false,
     taskOptions: "{}",
     configHash: "",

@@ -29,3 +29,4 @@ export * from "./exports/jsonl.ts";
 export * from "./exports/csv.ts";
 export * from "./exports/preview.ts";
 export * from "./request-texts.ts";
+export * from "./request-task.ts";

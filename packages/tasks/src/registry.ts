@@ -67,6 +67,8 @@ export interface BoundTask<R = TaskResult> {
   configHash: string;
   build(imageCount: number): TaskRequest;
   parse(answer: ModelAnswer, context: ParseContext): Promise<ParseOutcome<R>>;
+  /** The same task with some options replaced (e.g. one image's own vqa question), checked again. */
+  rebind(patch: Readonly<Record<string, unknown>>): BoundTask<R>;
 }
 
 /**
@@ -106,6 +108,7 @@ export function bind<O, R>(task: TaskDefinition<O, R>, rawOptions: unknown, mode
     configHash: task.configHash(options, model),
     build: (imageCount) => task.build(options, { imageCount, model }),
     parse: (answer, context) => task.parse(answer, options, context),
+    rebind: (patch) => bind(task, { ...(options as Record<string, unknown>), ...patch }, model),
   };
 }
 

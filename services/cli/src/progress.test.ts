@@ -11,6 +11,7 @@ const base: RunState = {
   source: "s3://b/in",
   out: "s3://b/out",
   createdAt: "2026-01-01T00:00:00.000Z",
+  imagesPerRequest: 1,
   status: "running",
   scanned: true,
   objects: 12,

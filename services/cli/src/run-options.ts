@@ -1,7 +1,8 @@
 import { Option, type Command } from "commander";
 import type { Config } from "@tessera/config";
 import { taskSchema, UsageError, type Task } from "@tessera/core";
-import { DEFAULT_MAX_OUTPUT_TOKENS, type ScheduledRequest } from "@tessera/ingest";
+import { defaultMaxOutputTokens, type ScheduledRequest } from "@tessera/ingest";
+import { addImagesPerRequestFlag, imagesPerRequestFrom } from "./request-flags.ts";
 import { addTaskFlags, taskOptionsFromFlags, type TaskFlags } from "./task-flags.ts";
 
 /** The flags that say what a run does, shared by `run` and `schedule add`. */
@@ -14,6 +15,7 @@ export interface RunOptionFlags extends TaskFlags {
   detail: "low" | "standard" | "original";
   convert: "convert" | "skip";
   transport: "auto" | "inline" | "files" | "url";
+  imagesPerRequest?: string;
 }
 
 export function positiveNumber(flag: string, text: string | undefined, integer: boolean): number | undefined {
@@ -27,7 +29,7 @@ export function positiveNumber(flag: string, text: string | undefined, integer: 
 
 export function addRunOptions(cmd: Command): Command {
   return addTaskFlags(
-    cmd
+    addImagesPerRequestFlag(cmd)
       .option("--task <task>", `what to ask for (${taskSchema.options.join(", ")})`, "caption")
       .option("--model <model>", "Gemini model (default: GEMINI_MODEL or gemini-2.5-flash)")
       .option("--max-tokens <n>", "budget: never spend more input + output tokens than this on the run")
@@ -37,7 +39,7 @@ export function addRunOptions(cmd: Command): Command {
       )
       .option(
         "--max-output-tokens <n>",
-        "output cap per request (default: TESSERA_MAX_OUTPUT_TOKENS, else per task: caption 1024, segment 32768...)",
+        "output cap per request (default: TESSERA_MAX_OUTPUT_TOKENS, else per task: caption 1024, segment 32768..., times --images-per-request)",
       )
       .addOption(
         new Option(
@@ -58,7 +60,7 @@ export function addRunOptions(cmd: Command): Command {
       .addOption(
         new Option(
           "--transport <how>",
-          "how images reach Gemini: inline, files (Files API, uploaded once per content), url (pre-signed S3 URL of unchanged originals), auto (inline unless too big)",
+          "how images reach Gemini: inline, files (Files API, uploaded once per content), url (pre-signed S3 URL of unchanged originals), auto (inline unless too big or sent by several requests)",
         )
           .choices(["auto", "inline", "files", "url"])
           .default("auto"),
@@ -83,11 +85,15 @@ export function runOptionsFrom(flags: RunOptionFlags, config: Config): Scheduled
   const task = parseTask(flags.task);
   const maxTokens = positiveNumber("--max-tokens", flags.maxTokens, true);
   const maxCostUsd = positiveNumber("--max-cost", flags.maxCost, false);
+  const imagesPerRequest = imagesPerRequestFrom(flags);
   return {
     task,
     taskOptions: taskOptionsFromFlags(task, flags),
     model: config.env.GEMINI_MODEL,
-    maxOutputTokens: config.env.TESSERA_MAX_OUTPUT_TOKENS ?? DEFAULT_MAX_OUTPUT_TOKENS[task],
+    maxOutputTokens:
+      config.env.TESSERA_MAX_OUTPUT_TOKENS ??
+      defaultMaxOutputTokens(task, config.env.GEMINI_MODEL, imagesPerRequest),
+    imagesPerRequest,
     detail: flags.detail,
     convert: flags.convert,
     transport: flags.transport,

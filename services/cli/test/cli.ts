@@ -45,3 +45,34 @@ export function exitOf(child: ChildProcess): Promise<number | null> {
   if (child.exitCode !== null) return Promise.resolve(child.exitCode);
   return new Promise((resolve) => child.once("exit", (code) => resolve(code)));
 }
+
+/** The environment of `tessera` processes in a test: its Redis prefix and the emulator. */
+export function cliEnv(
+  prefix: string,
+  emulatorUrl: string,
+  apiKey: string,
+  model = "gemini-2.5-flash",
+): NodeJS.ProcessEnv {
+  return {
+    ...process.env,
+    TESSERA_PREFIX: prefix,
+    GOOGLE_GEMINI_BASE_URL: emulatorUrl,
+    GEMINI_API_KEY: apiKey,
+    GEMINI_MODEL: model,
+    LOG_LEVEL: "warn",
+  };
+}
+
+/** Stops a test's worker process, then closes the emulator and cleans the bucket and Redis prefix. */
+export async function closeAll(parts: {
+  worker?: { child: ChildProcess } | undefined;
+  emulator?: { close(): Promise<void> } | undefined;
+  bucket?: { cleanup(): Promise<void> } | undefined;
+  redis?: { cleanup(): Promise<void> } | undefined;
+}): Promise<void> {
+  parts.worker?.child.kill("SIGTERM");
+  if (parts.worker) await exitOf(parts.worker.child);
+  await parts.emulator?.close();
+  await parts.bucket?.cleanup();
+  await parts.redis?.cleanup();
+}

@@ -11,7 +11,7 @@ import {
   type SceneTruth,
   type TestBucket,
 } from "@tessera/testing";
-import { exitOf, tessera, tesseraProcess } from "./cli.ts";
+import { cliEnv, closeAll, tessera, tesseraProcess } from "./cli.ts";
 
 // Every task end to end: `tessera run --task <task>` from S3 to S3 through a worker process and
 // the emulator, which sees the synthetic scenes. Geometry is checked against the scenes' ground
@@ -34,14 +34,7 @@ beforeAll(async () => {
   redisEnv = await useTestPrefix("tasks");
   bucket = await useTestBucket();
   emulator = await startEmulator({ port: 0 });
-  env = {
-    ...process.env,
-    TESSERA_PREFIX: redisEnv.prefix,
-    GOOGLE_GEMINI_BASE_URL: emulator.url,
-    GEMINI_API_KEY: "tasks-test",
-    GEMINI_MODEL: "gemini-2.5-flash",
-    LOG_LEVEL: "warn",
-  };
+  env = cliEnv(redisEnv.prefix, emulator.url, "tasks-test");
   const data = bucket.storage("scenes");
   for (const spec of SCENES) {
     const scene = await generateScene({
@@ -59,11 +52,7 @@ beforeAll(async () => {
 });
 
 afterAll(async () => {
-  worker?.child.kill("SIGTERM");
-  if (worker) await exitOf(worker.child);
-  await emulator?.close();
-  await bucket?.cleanup();
-  await redisEnv?.cleanup();
+  await closeAll({ worker, emulator, bucket, redis: redisEnv });
 });
 
 async function runTask(task: string, args: string[] = []): Promise<AnnotationFile[]> {

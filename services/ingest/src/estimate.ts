@@ -1,4 +1,10 @@
-import { costMicros, priceFor, UnknownPriceError, type ModelPrice } from "@tessera/config";
+import {
+  costMicros,
+  modelRequestLimits,
+  priceFor,
+  UnknownPriceError,
+  type ModelPrice,
+} from "@tessera/config";
 import type { RunConfig, Task } from "@tessera/core";
 import type { ScanFigures } from "./scan.ts";
 
@@ -32,11 +38,22 @@ export const DEFAULT_MAX_OUTPUT_TOKENS: Record<Task, number> = {
   custom: 8_192,
 };
 
+/**
+ * The output cap of a run that sets none: the task's, once per image of a request (a batch answer
+ * holds one result per image), within the model's output limit.
+ */
+export function defaultMaxOutputTokens(task: Task, model: string, imagesPerRequest = 1): number {
+  return Math.min(
+    DEFAULT_MAX_OUTPUT_TOKENS[task] * imagesPerRequest,
+    modelRequestLimits(model).maxOutputTokens,
+  );
+}
+
 export interface Estimate {
   images: number;
   requests: number;
   promptTokens: number;
-  /** Per image (image + prompt), min / median / max. */
+  /** Per image (its image tokens and its share of its request's text), min / median / max. */
   perImage: { min: number; median: number; max: number } | undefined;
   outputTokens: number;
   /** Undefined when the model has no price. */
@@ -51,7 +68,7 @@ function median(sorted: number[]): number {
 /** The cost of a run from what its scan saw in the headers, before anything is spent. */
 export function estimateFromScan(
   config: Pick<RunConfig, "model" | "task" | "maxOutputTokens">,
-  scan: Pick<ScanFigures, "imageTokens" | "estimatedPromptTokens">,
+  scan: Pick<ScanFigures, "imageTokens" | "estimatedPromptTokens" | "requests">,
   prices: Readonly<Record<string, ModelPrice>> | undefined,
 ): Estimate {
   const sorted = [...scan.imageTokens].sort((a, b) => a - b);
@@ -67,7 +84,7 @@ export function estimateFromScan(
   }
   return {
     images,
-    requests: images,
+    requests: scan.requests,
     promptTokens: scan.estimatedPromptTokens,
     perImage:
       images === 0 ? undefined : { min: sorted[0]!, median: median(sorted), max: sorted[images - 1]! },

@@ -7,3 +7,7 @@ export * from "./plan.ts";
 export * from "./estimate.ts";
 export * from "./incremental.ts";
 export * from "./schedule.ts";
+export * from "./sets.ts";
+export * from "./scan-sets.ts";
+export * from "./json-lines.ts";
+export { setJobId } from "./job-ids.ts";

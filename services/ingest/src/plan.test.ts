@@ -1,6 +1,6 @@
 import { describe, expect, it } from "vitest";
 import { base64Length } from "@tessera/gemini";
-import { chooseTransport, packRequests, type PackLimits, type PlanImage } from "./plan.ts";
+import { packRequests, RequestPacker, type PackLimits, type PlanImage } from "./plan.ts";
 
 const MB = 1024 * 1024;
 const limits: PackLimits = {
@@ -49,10 +49,21 @@ describe("packRequests", () => {
   });
 });
 
-describe("chooseTransport", () => {
-  it("uploads images used more than once, inlines the rest", () => {
-    expect(chooseTransport({ key: "a", bytes: 1_000, tokens: 1, uses: 2 }, "auto", 20 * MB)).toBe("files");
-    expect(chooseTransport({ key: "a", bytes: 1_000, tokens: 1 }, "auto", 20 * MB)).toBe("inline");
-    expect(chooseTransport({ key: "a", bytes: 1_000, tokens: 1 }, "url", 20 * MB)).toBe("url");
+describe("RequestPacker", () => {
+  it("closes a request when the next image would not fit, and flushes the last", () => {
+    const packer = new RequestPacker({ ...limits, maxImages: 2 });
+    const [a, b, c] = images(3, 10);
+    expect(packer.add(a!)).toEqual({ kind: "added" });
+    expect(packer.add(b!)).toEqual({ kind: "added" });
+    const step = packer.add(c!);
+    expect(step.kind === "added" && step.closed?.map((i) => i.key)).toEqual(["k0", "k1"]);
+    expect(packer.flush()?.map((i) => i.key)).toEqual(["k2"]);
+    expect(packer.flush()).toBeUndefined();
+  });
+
+  it("keeps what the caller attached to each image", () => {
+    const packer = new RequestPacker<PlanImage & { ref: string }>({ ...limits, maxImages: 4 });
+    packer.add({ key: "a", bytes: 1, tokens: 258, ref: "A" });
+    expect(packer.flush()?.[0]).toMatchObject({ key: "a", ref: "A", transport: "inline" });
   });
 });

@@ -2,10 +2,13 @@ import pLimit from "p-limit";
 import { errorMessage, type ManifestLine, type RunConfig } from "@tessera/core";
 import type { EnqueueItem } from "@tessera/queue";
 import { InvalidKeyError, type ObjectInfo, type Storage } from "@tessera/storage";
-import { createHash } from "node:crypto";
-import { estimateRequestTokens, sentSize } from "@tessera/imaging";
+import type { BoundTask } from "@tessera/tasks";
 import { classifyObject } from "./classify.ts";
-import type { IngestDeps } from "./deps.ts";
+import type { IngestDeps, RequestLimits } from "./deps.ts";
+import type { TransportPolicy } from "./plan.ts";
+import { candidateOf, inListingOrder, ScanRequests, type Candidate } from "./scan-requests.ts";
+
+export { annotateJobId } from "./job-ids.ts";
 
 export interface ScanProgress {
   listed: number;
@@ -17,10 +20,15 @@ export interface ScanProgress {
 
 /** Figures gathered while scanning, for the run's estimate and `tessera estimate`. */
 export interface ScanFigures extends ScanProgress {
-  /** Input tokens of every enqueued image's request (image + prompt), by the model's rule. */
+  /** Input tokens of every enqueued request (images + prompt texts), by the model's rule. */
   estimatedPromptTokens: number;
-  /** Per enqueued image, the same estimate (for min / median / max). */
+  /**
+   * Per enqueued image, its own image tokens plus its share of its request's text (for min /
+   * median / max); with one image per request, exactly its request's estimate.
+   */
   imageTokens: number[];
+  /** Requests the images were packed into (one job each). */
+  requests: number;
   formats: Record<string, number>;
   /** Skipped objects by reason. */
   skipReasons: Record<string, number>;
@@ -35,10 +43,36 @@ export interface ScanOptions {
   onProgress?: (progress: ScanProgress) => void;
 }
 
-/** Job ids must be stable (a re-enqueue is ignored) and free of ':' (BullMQ's key separator). */
-export function annotateJobId(runId: string, key: string, attempt = 0): string {
-  const base = `${runId}-${createHash("sha256").update(key).digest("hex").slice(0, 24)}`;
-  return attempt === 0 ? base : `${base}-r${attempt}`;
+export function emptyFigures(): ScanFigures {
+  return {
+    listed: 0,
+    images: 0,
+    skipped: 0,
+    estimatedPromptTokens: 0,
+    imageTokens: [],
+    requests: 0,
+    formats: {},
+    skipReasons: {},
+    brokenReasons: {},
+  };
+}
+
+/** What a scan needs to pack images into requests and price each request. */
+export interface ScanPlan {
+  runId: string;
+  model: string;
+  detail: RunConfig["detail"];
+  convert: RunConfig["convert"];
+  /** The run's task: what each request sends (requestTask, requestTexts), for its estimate. */
+  task: BoundTask;
+  /** Images per request the run asks for (1 unless --images-per-request), within `limits`. */
+  imagesPerRequest: number;
+  limits: RequestLimits;
+  transport: TransportPolicy;
+  /** vqa: each listed image's own question (--questions). */
+  questions?: ReadonlyMap<string, string>;
+  /** Only images with a question are sent (a vqa run with --questions and no --question). */
+  onlyQuestioned?: boolean;
 }
 
 const ENQUEUE_BATCH = 500;
@@ -47,7 +81,9 @@ const CANCEL_CHECK_EVERY = 1_000;
 
 /** Was this recorded outcome about an image (counted in `images`) or about another object? */
 function countsAsImage(line: ManifestLine): boolean {
-  return !(line.status === "skipped" && line.error?.class === "not_an_image") && line.status !== "unchanged";
+  if (line.status === "unchanged") return false;
+  const notAsked = line.error?.class === "not_an_image" || line.error?.class === "unselected";
+  return !(line.status === "skipped" && notAsked);
 }
 
 /**
@@ -97,44 +133,32 @@ export const dryRunSink: ScanSink = {
  */
 export async function scanSource(
   sink: ScanSink,
-  config: Pick<RunConfig, "runId" | "model" | "detail" | "convert"> & {
-    /** The texts each request sends (see requestTexts), for its token estimate. */
-    texts: readonly string[];
-  },
+  plan: ScanPlan,
   source: Storage,
   now: () => Date,
   options: ScanOptions = {},
 ): Promise<ScanFigures & { cancelled: boolean }> {
   const limit = pLimit(options.probeConcurrency ?? 16);
-  const progress: ScanFigures = {
-    listed: 0,
-    images: 0,
-    skipped: 0,
-    estimatedPromptTokens: 0,
-    imageTokens: [],
-    formats: {},
-    skipReasons: {},
-    brokenReasons: {},
-  };
-  let batch: EnqueueItem<"annotate">[] = [];
+  const progress = emptyFigures();
   let pending: Promise<void>[] = [];
   let cancelled = false;
-
+  const requests = new ScanRequests(plan, progress);
   const flush = async () => {
-    const items = batch;
-    batch = [];
-    if (items.length > 0) await sink.enqueue(items);
+    const jobs = requests.take();
+    if (jobs.length > 0) await sink.enqueue(jobs);
   };
 
   const record = (line: ManifestLine) => sink.record(line);
 
-  const handle = async (object: ObjectInfo) => {
+  /** Gives the object its outcome, or returns the image to pack. */
+  const handle = async (object: ObjectInfo): Promise<Candidate | undefined> => {
     const earlier = await sink.earlierOutcome(object.key);
     if (earlier) {
       if (earlier.status === "unchanged") progress.unchanged = (progress.unchanged ?? 0) + 1;
       else if (countsAsImage(earlier)) progress.images++;
       else progress.skipped++;
-      return;
+      // A resumed scan of a packed run: the image keeps its place so the groups come out as before.
+      return requests.maxImages > 1 && countsAsImage(earlier) ? placeholderOf(object) : undefined;
     }
     const at = now().toISOString();
     const same = await sink.unchanged?.(object, at);
@@ -184,37 +208,59 @@ export async function scanSource(
         });
         return;
       case "image": {
-        progress.images++;
         const { probe } = classified;
-        const display = { width: probe.displayWidth, height: probe.displayHeight };
-        const tokens = estimateRequestTokens(config.model, [sentSize(display, config.detail)], config.texts);
-        progress.estimatedPromptTokens += tokens;
-        progress.imageTokens.push(tokens);
-        progress.formats[probe.format] = (progress.formats[probe.format] ?? 0) + 1;
-        batch.push({
-          jobId: annotateJobId(config.runId, object.key),
-          payload: {
-            runId: config.runId,
+        const question = plan.questions?.get(object.key);
+        if (question === undefined && plan.onlyQuestioned) {
+          progress.skipped++;
+          const reason = "no question for this image in --questions";
+          progress.skipReasons[reason] = (progress.skipReasons[reason] ?? 0) + 1;
+          await record({
             key: object.key,
             etag: object.etag,
-            size: object.size,
-            mime: probe.mime,
-            width: display.width,
-            height: display.height,
-          },
-        });
-        if (batch.length >= ENQUEUE_BATCH) await flush();
-        return;
+            status: "skipped",
+            error: { class: "unselected", message: reason },
+            at,
+          });
+          return;
+        }
+        progress.images++;
+        progress.formats[probe.format] = (progress.formats[probe.format] ?? 0) + 1;
+        return candidateOf(plan, object, probe, question);
       }
     }
   };
+
+  /** An image already accounted for, probed again only to hold its place in its request. */
+  const placeholderOf = async (object: ObjectInfo): Promise<Candidate | undefined> => {
+    const classified = await classifyObject(source, object).catch(() => undefined);
+    if (classified?.kind !== "image") return undefined;
+    const question = plan.questions?.get(object.key);
+    if (question === undefined && plan.onlyQuestioned) return undefined;
+    return { ...candidateOf(plan, object, classified.probe, question), placeholder: true };
+  };
+
+  /** Packs an image; the packer sees images in listing order, so requests hold neighbours. */
+  const pack = inListingOrder<Candidate>(async (candidate) => {
+    const refused = requests.add(candidate);
+    if (refused !== undefined) {
+      progress.brokenReasons[refused] = (progress.brokenReasons[refused] ?? 0) + 1;
+      await record({
+        key: candidate.key,
+        etag: candidate.ref.etag,
+        status: "failed",
+        error: { class: "bad_image", message: refused },
+        at: now().toISOString(),
+      });
+    }
+    if (requests.waiting >= ENQUEUE_BATCH) await flush();
+  });
 
   const excluded = options.excludedPrefix;
   try {
     for await (const object of source.list()) {
       if (excluded !== undefined && object.key.startsWith(excluded)) continue;
-      progress.listed++;
-      pending.push(limit(() => handle(object)));
+      const seq = progress.listed++;
+      pending.push(limit(async () => pack(seq, await handle(object))));
       // Bounded memory on huge listings, and a chance to notice a cancel.
       if (pending.length >= CANCEL_CHECK_EVERY) {
         await Promise.all(pending);
@@ -232,6 +278,8 @@ export async function scanSource(
     throw err;
   }
   await Promise.all(pending);
+  // Even after a cancel: every image counted has a job, which records it as cancelled.
+  requests.finish();
   await flush();
   options.onProgress?.({ listed: progress.listed, images: progress.images, skipped: progress.skipped });
   return { ...progress, cancelled };

@@ -14,6 +14,7 @@ export const scheduledRequestSchema = z.object({
   detail: z.enum(["low", "standard", "original"]),
   convert: z.enum(["convert", "skip"]),
   transport: z.enum(["auto", "inline", "files", "url"]).default("auto"),
+  imagesPerRequest: z.number().int().positive().default(1),
   budget: z
     .object({
       maxTokens: z.number().int().positive().optional(),
@@ -79,6 +80,7 @@ export async function fireSchedule(
       detail: request.detail,
       convert: request.convert,
       transport: request.transport,
+      imagesPerRequest: request.imagesPerRequest,
       prices: deps.prices,
       ...(request.budget === undefined ? {} : { budget: request.budget }),
       runId,

@@ -1,12 +1,14 @@
 import { UsageError, errorMessage, newRunId, type RunConfig, type Task } from "@tessera/core";
 import { priceFor, UnknownPriceError, type ModelPrice } from "@tessera/config";
 import { enqueueFinalize } from "@tessera/queue";
-import { bindTask, requestTexts } from "@tessera/tasks";
+import { bindTask, type BoundTask } from "@tessera/tasks";
 import { isUnder, type Storage } from "@tessera/storage";
-import type { IngestDeps } from "./deps.ts";
+import { defaultRequestLimits, type IngestDeps } from "./deps.ts";
 import { estimateFromScan } from "./estimate.ts";
 import { pickBaseline, unchangedSince } from "./incremental.ts";
-import { runSink, scanSource, type ScanProgress } from "./scan.ts";
+import { runSink, scanSource, type ScanPlan, type ScanProgress } from "./scan.ts";
+import { scanSets } from "./scan-sets.ts";
+import type { ImageSet } from "./sets.ts";
 
 export interface RunRequest {
   source: string;
@@ -20,6 +22,12 @@ export interface RunRequest {
   detail: "low" | "standard" | "original";
   convert: "convert" | "skip";
   transport?: "auto" | "inline" | "files" | "url";
+  /** Images per request (caption and classify): 1 unless asked. */
+  imagesPerRequest?: number;
+  /** vqa: each image's own question by source key (--questions). */
+  questions?: ReadonlyMap<string, string>;
+  /** compare: the sets to compare (--sets); required for compare, refused otherwise. */
+  sets?: readonly ImageSet[];
   keepFiles?: boolean;
   budget?: { maxTokens?: number; maxCostUsd?: number };
   /** Needed to check a cost budget can be priced before anything is spent. */
@@ -69,7 +77,7 @@ async function scanAndMark(
   config: RunConfig,
   source: Storage,
   excludedPrefix: string | undefined,
-  texts: readonly string[],
+  plan: ScanPlan,
   request: Pick<RunRequest, "probeConcurrency" | "onProgress"> & {
     estimate?: boolean;
     prices?: Readonly<Record<string, ModelPrice>>;
@@ -80,17 +88,17 @@ async function scanAndMark(
   try {
     const unchanged =
       config.baseRunId === undefined ? undefined : unchangedSince(deps.runs, config.baseRunId);
-    scanned = await scanSource(
-      runSink(deps, config.runId, unchanged),
-      { ...config, texts },
-      source,
-      deps.now,
-      {
-        ...(excludedPrefix === undefined ? {} : { excludedPrefix }),
-        ...(request.probeConcurrency === undefined ? {} : { probeConcurrency: request.probeConcurrency }),
-        ...(request.onProgress === undefined ? {} : { onProgress: request.onProgress }),
-      },
-    );
+    const sink = runSink(deps, config.runId, unchanged);
+    const concurrency =
+      request.probeConcurrency === undefined ? {} : { probeConcurrency: request.probeConcurrency };
+    scanned =
+      config.sets === undefined
+        ? await scanSource(sink, plan, source, deps.now, {
+            ...(excludedPrefix === undefined ? {} : { excludedPrefix }),
+            ...concurrency,
+            ...(request.onProgress === undefined ? {} : { onProgress: request.onProgress }),
+          })
+        : await scanSets(sink, plan, JSON.parse(config.sets) as ImageSet[], source, deps.now, concurrency);
   } catch (err) {
     await deps.runs.setStatus(config.runId, "failed", `listing failed: ${errorMessage(err)}`);
     throw err;
@@ -110,6 +118,7 @@ async function scanAndMark(
   log.info("run scanned", {
     listed: scanned.listed,
     images: scanned.images,
+    requests: scanned.requests,
     skipped: scanned.skipped,
     unchanged: scanned.unchanged ?? 0,
   });
@@ -122,6 +131,58 @@ async function scanAndMark(
       : { unchanged: scanned.unchanged ?? 0, baseRunId: config.baseRunId }),
     cancelled: scanned.cancelled,
   };
+}
+
+/**
+ * A vqa run with --questions and no --question of its own: the run-level question is this
+ * placeholder (it names the run's prompt in run.json), never sent: images without a question of
+ * their own are skipped as unselected.
+ */
+export const PER_IMAGE_QUESTIONS = "(each image's own question, from --questions)";
+
+/** How a run's scan packs and prices requests, from its stored config. */
+export function scanPlanOf(
+  deps: Pick<IngestDeps, "requestLimits">,
+  config: RunConfig,
+  task: BoundTask,
+): ScanPlan {
+  const questions =
+    config.questions === undefined
+      ? undefined
+      : new Map(Object.entries(JSON.parse(config.questions) as Record<string, string>));
+  return {
+    runId: config.runId,
+    model: config.model,
+    detail: config.detail,
+    convert: config.convert,
+    task,
+    imagesPerRequest: config.imagesPerRequest,
+    limits: (deps.requestLimits ?? defaultRequestLimits)(config.model),
+    transport: config.transport,
+    ...(questions === undefined
+      ? {}
+      : {
+          questions,
+          onlyQuestioned: (task.options as { question?: string }).question === PER_IMAGE_QUESTIONS,
+        }),
+  };
+}
+
+/** Refuses an --images-per-request the task or the model cannot take. */
+function checkImagesPerRequest(deps: IngestDeps, request: RunRequest, task: BoundTask): void {
+  const n = request.imagesPerRequest ?? 1;
+  if (n === 1) return;
+  if (task.multiImage !== "batch") {
+    throw new UsageError(
+      `--images-per-request: --task ${request.task} sends one image per request (only caption and classify take several)`,
+    );
+  }
+  const max = (deps.requestLimits ?? defaultRequestLimits)(request.model).maxImagesPerRequest;
+  if (n > max) {
+    throw new UsageError(
+      `--images-per-request ${n}: ${request.model} takes at most ${max} images per request (TESSERA_MAX_IMAGES_PER_REQUEST)`,
+    );
+  }
 }
 
 /**
@@ -144,13 +205,24 @@ export async function startRun(deps: IngestDeps, request: RunRequest): Promise<R
   }
 
   // Bad task options are a usage error here, before anything is listed or enqueued.
-  const task = bindTask(request.task, request.taskOptions ?? {}, request.model);
-  if (task.multiImage === "set") {
-    throw new UsageError(
-      `--task ${request.task} compares sets of images, which runs cannot form yet (pairs from a manifest are not built)`,
-    );
+  if (request.questions !== undefined && request.task !== "vqa") {
+    throw new UsageError(`--questions: only --task vqa asks per-image questions, not ${request.task}`);
   }
-  const taskRequest = task.build(1);
+  const rawOptions = (request.taskOptions ?? {}) as Record<string, unknown>;
+  const perImageOnly = request.questions !== undefined && rawOptions["question"] === undefined;
+  const task = bindTask(
+    request.task,
+    perImageOnly ? { ...rawOptions, question: PER_IMAGE_QUESTIONS } : rawOptions,
+    request.model,
+  );
+  if (task.multiImage === "set" && request.sets === undefined) {
+    throw new UsageError(`--task ${request.task} compares sets of images: give them with --sets <file>`);
+  }
+  if (task.multiImage !== "set" && request.sets !== undefined) {
+    throw new UsageError(`--sets: only --task compare takes sets of images, not ${request.task}`);
+  }
+  checkImagesPerRequest(deps, request, task);
+  const taskRequest = task.build(task.multiImage === "set" ? 2 : 1);
 
   const first = await source.list({ pageSize: 1 })[Symbol.asyncIterator]().next();
   if (first.done) throw new UsageError(`no objects under ${source.describe()}: nothing to annotate`);
@@ -170,6 +242,11 @@ export async function startRun(deps: IngestDeps, request: RunRequest): Promise<R
     detail: request.detail,
     convert: request.convert,
     transport: request.transport ?? "auto",
+    imagesPerRequest: request.imagesPerRequest ?? 1,
+    ...(request.questions === undefined
+      ? {}
+      : { questions: JSON.stringify(Object.fromEntries(request.questions)) }),
+    ...(request.sets === undefined ? {} : { sets: JSON.stringify(request.sets) }),
     keepFiles: request.keepFiles ?? false,
     ...(request.budget?.maxTokens === undefined ? {} : { budgetMaxTokens: request.budget.maxTokens }),
     ...(request.budget?.maxCostUsd === undefined
@@ -184,7 +261,7 @@ export async function startRun(deps: IngestDeps, request: RunRequest): Promise<R
   await deps.runs.create(config);
   await request.onCreated?.();
   deps.log.info("run created", { runId: config.runId, source: source.describe(), out: out.describe() });
-  return scanAndMark(deps, config, source, excluded, requestTexts(taskRequest), {
+  return scanAndMark(deps, config, source, excluded, scanPlanOf(deps, config, task), {
     ...request,
     estimate: true,
   });
@@ -215,6 +292,6 @@ export async function resumeRun(
   const source = deps.storage(run.source);
   const excluded = await checkLocations(source, deps.storage(run.out));
   deps.log.info("run resumed", { runId });
-  const texts = requestTexts(bindTask(run.task, JSON.parse(run.taskOptions) as unknown, run.model).build(1));
-  return scanAndMark(deps, run, source, excluded, texts, request);
+  const task = bindTask(run.task, JSON.parse(run.taskOptions) as unknown, run.model);
+  return scanAndMark(deps, run, source, excluded, scanPlanOf(deps, run, task), request);
 }

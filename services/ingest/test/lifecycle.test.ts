@@ -172,6 +172,7 @@ describe("run lifecycle", () => {
       prompt: "Caption this image.",
       taskOptions: "{}",
       configHash: "",
+      imagesPerRequest: 1,
       createdAt: new Date().toISOString(),
     };
     await runs.create(config);
@@ -181,7 +182,10 @@ describe("run lifecycle", () => {
       "annotate",
       objects.slice(0, 2).map((o) => ({
         jobId: annotateJobId(config.runId, o.key),
-        payload: { runId: config.runId, key: o.key, etag: o.etag, size: o.size, mime: "image/png" },
+        payload: {
+          runId: config.runId,
+          images: [{ key: o.key, etag: o.etag, size: o.size, mime: "image/png" }],
+        },
       })),
     );
     emulator.resetStats();

@@ -1,28 +1,20 @@
-import {
-  ANNOTATION_SCHEMA_VERSION,
-  TesseraError,
-  annotationSchema,
-  errorMessage,
-  type Annotation,
-  type ManifestLine,
-} from "@tessera/core";
-import { estimateRequestTokens, prepareImage, sentSize } from "@tessera/imaging";
-import { enqueueFinalize, type JobPayload, type RunState } from "@tessera/queue";
-import { ObjectNotFoundError, ObjectTooLargeError, PreconditionFailedError } from "@tessera/storage";
+import type { TesseraError } from "@tessera/core";
+import { estimateRequestTokens, sentSize } from "@tessera/imaging";
+import type { ImageRef, JobPayload } from "@tessera/queue";
+import { requestTask, requestTexts, type BoundTask } from "@tessera/tasks";
 import type { WorkerDeps } from "./deps.ts";
-import { runFiles } from "./layout.ts";
+import { asTessera, prepareAll, type Attempt, type ReadyUnit } from "./prepare-units.ts";
+import { RequestRecorder, type AnnotateOutcome } from "./request-recorder.ts";
 import { Hold } from "./reservations.ts";
-import { sendImage } from "./send.ts";
+import { sendRequest } from "./send.ts";
+import { splitProportional, usageShares } from "./shares.ts";
 import { taskOf } from "./task.ts";
-import { locatedObjects, renderPreview, requestTexts, type ExportRecord } from "@tessera/tasks";
+import { unitsOf, type Unit } from "./units.ts";
+import { writeAnnotation } from "./write-annotation.ts";
 
-export interface Attempt {
-  /** 1-based number of this attempt. */
-  number: number;
-  max: number;
-}
-
-export type AnnotateOutcome = "done" | "already-recorded" | "failed" | "blocked" | "skipped";
+export { recordUnexpectedFailure } from "./record.ts";
+export type { Attempt } from "./prepare-units.ts";
+export type { AnnotateOutcome } from "./request-recorder.ts";
 
 /** What the queue should do after a failed attempt. */
 export class RetryLater extends Error {
@@ -34,259 +26,184 @@ export class RetryLater extends Error {
   }
 }
 
-async function fetchImage(deps: WorkerDeps, run: RunState, payload: JobPayload<"annotate">): Promise<Buffer> {
-  const source = deps.storage(run.source);
-  try {
-    return await source.get(payload.key, { ifMatch: payload.etag, maxBytes: deps.maxSourceBytes });
-  } catch (err) {
-    if (err instanceof PreconditionFailedError) {
-      throw new TesseraError("source_changed", "the object changed since the run listed it (ETag differs)", {
-        cause: err,
-      });
-    }
-    if (err instanceof ObjectNotFoundError) {
-      throw new TesseraError("source_changed", "the object was deleted since the run listed it", {
-        cause: err,
-      });
-    }
-    if (err instanceof ObjectTooLargeError) {
-      throw new TesseraError("bad_image", `source object larger than ${deps.maxSourceBytes} bytes`, {
-        cause: err,
-      });
-    }
-    throw new TesseraError("transient", `reading ${source.describe(payload.key)}: ${errorMessage(err)}`, {
-      cause: err,
-    });
-  }
-}
-
-function inputEstimate(run: RunState, display: { width: number; height: number }): number {
-  return estimateRequestTokens(
-    run.model,
-    [sentSize(display, run.detail)],
-    requestTexts(taskOf(run).build(1)),
-  );
-}
-
 /**
- * Annotates one image: take budget and rate-limit capacity (from the header's size, before any
- * download), fetch, orient and resize, ask Gemini, write the annotation, record the outcome.
- * Returns the final outcome, or throws RetryLater when another attempt may succeed. An image
- * whose outcome is already recorded is never sent again (a retried or duplicated job pays nothing).
+ * Annotates the images of one request (1..N): its units (each image, or a compare set as a whole)
+ * already accounted for are left alone; the request takes budget and rate-limit capacity as a
+ * whole (from the headers' sizes, before any download); each image is fetched, oriented and
+ * resized, and a unit with an image that cannot be sent fails on its own while the rest go; the
+ * answer is split back per unit, each written and recorded with its share of the bill. Returns
+ * each unit's outcome in order, or throws RetryLater when another attempt may succeed (units
+ * recorded by then are not sent again).
  */
-export async function annotateImage(
+export async function annotateRequest(
   deps: WorkerDeps,
   payload: JobPayload<"annotate">,
   attempt: Attempt,
-): Promise<AnnotateOutcome> {
-  if (await deps.runs.itemOutcome(payload.runId, payload.key)) return "already-recorded";
-  const run = await deps.runs.require(payload.runId);
-  const at = () => deps.now().toISOString();
-  const base = { key: payload.key, etag: payload.etag, mime: payload.mime, attempts: attempt.number };
-  if (run.cancelRequested) {
-    // Cancelled: nothing more is sent; the image is accounted for as skipped.
-    await record(deps, run.runId, {
-      ...base,
-      status: "skipped",
-      error: { class: "cancelled", message: "the run was cancelled before this image was sent" },
-      at: at(),
-    });
-    return "skipped";
+): Promise<AnnotateOutcome[]> {
+  const units = unitsOf(payload);
+  const outcomes = new Map<string, AnnotateOutcome>();
+  const result = () => units.map((unit) => outcomes.get(unit.key) ?? "already-recorded");
+  const unrecorded: Unit[] = [];
+  for (const unit of units) {
+    if (await deps.runs.itemOutcome(payload.runId, unit.key)) outcomes.set(unit.key, "already-recorded");
+    else unrecorded.push(unit);
   }
+  if (unrecorded.length === 0) return result();
+  const run = await deps.runs.require(payload.runId);
+  const request = new RequestRecorder(deps, run, attempt, outcomes);
+  const open: Unit[] = [];
+  for (const unit of unrecorded) {
+    if (!(await request.reuseWritten(unit))) open.push(unit);
+  }
+  if (open.length === 0) return result();
+  if (run.cancelRequested) {
+    // Cancelled: nothing more is sent; the units are accounted for as skipped.
+    for (const unit of open) {
+      await request.settle(unit, "skipped", {
+        class: "cancelled",
+        message: "the run was cancelled before this was sent",
+      });
+    }
+    return result();
+  }
+
+  const log = deps.log.child({
+    runId: run.runId,
+    key: open[0]!.key,
+    units: open.length,
+    attempt: attempt.number,
+  });
   const startedAt = deps.now();
-  const log = deps.log.child({ runId: payload.runId, key: payload.key, attempt: attempt.number });
-  const annotationKey = runFiles.annotation(run.runId, payload.key);
+  const bound = taskOf(run);
+  const refsOf = (list: readonly { refs: ImageRef[] }[]) => list.flatMap((u) => u.refs);
+  const inputTokens = (task: BoundTask, sizes: { width: number; height: number }[]) =>
+    estimateRequestTokens(run.model, sizes, requestTexts(task.build(sizes.length)));
   let hold: Hold | undefined;
-  const budgetSkip = async (tokens: number) => {
-    await record(deps, run.runId, {
-      ...base,
-      status: "skipped",
-      error: {
+  const budgetSkip = async (list: readonly Unit[], tokens: number) => {
+    for (const unit of list) {
+      await request.settle(unit, "skipped", {
         class: "budget",
-        message: `the run's budget cannot cover this image (about ${tokens} tokens)`,
-      },
-      at: at(),
-    });
-    return "skipped" as const;
+        message: `the run's budget cannot cover this request (about ${tokens} tokens)`,
+      });
+    }
+    return result();
   };
+  let ready: ReadyUnit[] = [];
   try {
-    const earlier = await findWrittenAnnotation(deps, run, annotationKey, payload.etag);
-    if (earlier) {
-      // A previous attempt wrote the annotation but died before recording it: record, don't pay again.
-      await record(deps, run.runId, doneLine(payload, earlier, annotationKey, attempt, deps.now()));
-      return "done";
-    }
-    if (payload.width !== undefined && payload.height !== undefined) {
-      const tokens = inputEstimate(run, { width: payload.width, height: payload.height });
+    const planned = refsOf(open);
+    const sizes = planned.flatMap((ref) =>
+      ref.width !== undefined && ref.height !== undefined
+        ? [sentSize({ width: ref.width, height: ref.height }, run.detail)]
+        : [],
+    );
+    if (sizes.length === planned.length) {
+      const tokens = inputTokens(requestTask(bound, planned), sizes);
       hold = await Hold.take(deps, run, tokens);
-      if (!hold) return await budgetSkip(tokens + run.maxOutputTokens);
+      if (!hold) return await budgetSkip(open, tokens + run.maxOutputTokens);
     }
-    const bytes = await fetchImage(deps, run, payload);
-    const image = await prepareImage(bytes, { detail: run.detail, convert: run.convert });
-    const task = taskOf(run);
-    const request = task.build(1);
+    ready = await prepareAll(deps, run, open, attempt, request);
+    if (ready.length === 0) {
+      await hold?.release();
+      return result();
+    }
+    const prepared = ready.flatMap((r) => r.images);
+    const refs = prepared.map((p) => p.ref);
+    const task = requestTask(bound, refs);
     // Input tokens of this request as sent: reserved, admitted and recorded beside the bill.
-    const inputTokens = estimateRequestTokens(run.model, [image], requestTexts(request));
+    const tokens = inputTokens(
+      task,
+      prepared.map((p) => p.image),
+    );
     if (!hold) {
-      hold = await Hold.take(deps, run, inputTokens);
-      if (!hold) return await budgetSkip(inputTokens + run.maxOutputTokens);
+      hold = await Hold.take(deps, run, tokens);
+      if (!hold)
+        return await budgetSkip(
+          ready.map((r) => r.unit),
+          tokens + run.maxOutputTokens,
+        );
     }
-    await hold.admit(inputTokens);
-    const {
-      answer,
-      transport,
-      warnings: sendWarnings,
-    } = await sendImage(deps, run, payload.key, image, request);
-    const cost = await hold.settle(answer.usage);
+    await hold.admit(tokens);
+    const sent = await sendRequest(
+      deps,
+      run,
+      prepared.map((p) => ({ key: p.ref.key, image: p.image, uses: p.ref.uses })),
+      task.build(prepared.length),
+    );
+    const cost = await hold.settle(sent.answer.usage);
     const parsed = await task.parse(
-      { text: answer.text, finishReason: answer.finishReason },
-      { images: [{ label: payload.key, transform: image.transform }] },
+      { text: sent.answer.text, finishReason: sent.answer.finishReason },
+      { images: prepared.map((p) => ({ label: p.ref.key, transform: p.image.transform })) },
     );
     await deps.runs.addWarningCounts(run.runId, parsed.counters);
-    const outcome = parsed.perImage[0];
-    if (!outcome?.ok) {
-      // Paid for but unusable: recorded as failed with the reason.
-      throw new TesseraError(
-        "unparseable",
-        outcome ? `${outcome.code}: ${outcome.error}` : "no result for the image",
-      );
-    }
-    const annotation: Annotation = annotationSchema.parse({
-      schemaVersion: ANNOTATION_SCHEMA_VERSION,
-      runId: run.runId,
-      task: run.task,
-      model: run.model,
-      modelVersion: answer.modelVersion,
-      responseId: answer.responseId,
-      source: {
-        uri: deps.storage(run.source).describe(payload.key),
-        key: payload.key,
-        etag: payload.etag,
-        mime: image.source.mime,
-        width: image.source.displayWidth,
-        height: image.source.displayHeight,
-        bytes: bytes.length,
-      },
-      sent: {
-        width: image.width,
-        height: image.height,
-        mime: image.mime,
-        bytes: image.bytes.length,
-        detail: run.detail,
-        transport,
-      },
-      result: outcome.result,
-      configHash: task.configHash,
-      partial: outcome.partial,
-      usage: answer.usage,
-      finishReason: answer.finishReason,
-      warnings: [...image.warnings, ...sendWarnings, ...outcome.warnings],
-      startedAt: startedAt.toISOString(),
-      completedAt: deps.now().toISOString(),
-    } satisfies Annotation);
-    await deps.storage(run.out).put(annotationKey, JSON.stringify(annotation, null, 2) + "\n", {
-      contentType: "application/json",
-    });
-    const objects = locatedObjects({
-      task: run.task,
-      result: outcome.result,
-      source: annotation.source,
-    } as ExportRecord);
-    if (objects !== undefined) {
-      // A picture of what was found, drawn on the original (orientation applied).
-      const preview = await renderPreview(bytes, objects);
-      await deps
-        .storage(run.out)
-        .put(runFiles.preview(run.runId, payload.key), preview, { contentType: "image/png" });
-    }
-    await record(
-      deps,
-      run.runId,
-      doneLine(payload, annotation, annotationKey, attempt, deps.now()),
-      cost,
-      inputTokens,
+    // The bill is the request's: each unit carries a share, and the shares add up to it.
+    const ownTokens = ready.map((r) =>
+      estimateRequestTokens(
+        run.model,
+        r.images.map((p) => p.image),
+        [],
+      ),
     );
-    log.debug("annotated", { tokens: answer.usage.totalTokens });
-    return "done";
+    const usages = usageShares(sent.answer.usage, ownTokens);
+    const costs = splitProportional(
+      cost,
+      usages.map((u) => u.totalTokens),
+    );
+    const estimates = splitProportional(tokens, ownTokens);
+    let offset = 0;
+    for (const [index, { unit, images }] of ready.entries()) {
+      const first = offset;
+      offset += images.length;
+      const outcome = parsed.perImage[index];
+      if (!outcome?.ok) {
+        // Paid for but unusable: this unit fails with the reason, the others stand.
+        await request.settle(
+          unit,
+          "failed",
+          {
+            class: "unparseable",
+            message: outcome ? `${outcome.code}: ${outcome.error}` : "no result in the answer",
+          },
+          { usage: usages[index]!, costMicros: costs[index]! },
+        );
+        continue;
+      }
+      const sentImages = images.map((p, i) => ({ ...p, transport: sent.transports[first + i]! }));
+      const annotation = await writeAnnotation(
+        deps,
+        run,
+        sent.answer,
+        {
+          unit,
+          images: sentImages,
+          result: outcome.result,
+          partial: outcome.partial,
+          warnings: [
+            ...images.flatMap((p, i) => [...p.image.warnings, ...sent.warnings[first + i]!]),
+            ...outcome.warnings,
+          ],
+          configHash: task.configHash,
+          usage: usages[index]!,
+          position: { index, of: ready.length },
+        },
+        startedAt,
+      );
+      await request.done(unit, annotation, costs[index]!, estimates[index]!);
+    }
+    log.debug("annotated", { tokens: sent.answer.usage.totalTokens });
+    return result();
   } catch (err) {
     await hold?.release();
-    const error =
-      err instanceof TesseraError ? err : new TesseraError("transient", errorMessage(err), { cause: err });
+    const error = asTessera(err);
     if (error.errorClass === "rate_limited" || (error.retryable && attempt.number < attempt.max)) {
       const level = error.errorClass === "rate_limited" ? "debug" : "warn";
       log[level]("attempt failed, will retry", { errorClass: error.errorClass, error: error.message });
       throw new RetryLater(error);
     }
     const status = error.errorClass === "blocked" ? "blocked" : "failed";
-    log.warn(`image ${status}`, { errorClass: error.errorClass, error: error.message });
-    await record(deps, run.runId, {
-      ...base,
-      status,
-      error: { class: error.errorClass, message: error.message },
-      at: at(),
-    });
-    return status;
-  }
-}
-
-function doneLine(
-  payload: JobPayload<"annotate">,
-  annotation: Annotation,
-  annotationKey: string,
-  attempt: Attempt,
-  now: Date,
-): ManifestLine {
-  const { usage } = annotation;
-  return {
-    key: payload.key,
-    etag: payload.etag,
-    status: "done",
-    mime: annotation.source.mime,
-    annotationKey,
-    tokens: { prompt: usage.promptTokens, output: usage.outputTokens, image: usage.imageTokens },
-    attempts: attempt.number,
-    at: now.toISOString(),
-  };
-}
-
-async function findWrittenAnnotation(
-  deps: WorkerDeps,
-  config: RunState,
-  annotationKey: string,
-  etag: string,
-): Promise<Annotation | undefined> {
-  const out = deps.storage(config.out);
-  if (!(await out.head(annotationKey))) return undefined;
-  const parsed = annotationSchema.safeParse(JSON.parse((await out.get(annotationKey)).toString("utf8")));
-  return parsed.success && parsed.data.source.etag === etag ? parsed.data : undefined;
-}
-
-export async function recordUnexpectedFailure(
-  deps: WorkerDeps,
-  payload: JobPayload<"annotate">,
-  attempts: number,
-  err: unknown,
-): Promise<void> {
-  await record(deps, payload.runId, {
-    key: payload.key,
-    etag: payload.etag,
-    status: "failed",
-    mime: payload.mime,
-    error: { class: "transient", message: `gave up after ${attempts} attempts: ${errorMessage(err)}` },
-    attempts,
-    at: deps.now().toISOString(),
-  });
-}
-
-async function record(
-  deps: WorkerDeps,
-  runId: string,
-  line: ManifestLine,
-  costMicros = 0,
-  estimatedPromptTokens = 0,
-): Promise<void> {
-  const result = await deps.runs.recordItem(runId, line, { costMicros, estimatedPromptTokens });
-  if (result === "completed-run") {
-    await enqueueFinalize(deps.runs, deps.producer, runId);
+    log.warn(`request ${status}`, { errorClass: error.errorClass, error: error.message });
+    for (const unit of ready.length > 0 ? ready.map((r) => r.unit) : open) {
+      await request.settle(unit, status, { class: error.errorClass, message: error.message });
+    }
+    return result();
   }
 }

@@ -6,6 +6,8 @@ export const runFiles = {
   runJson: (runId: string) => `${runId}/run.json`,
   manifest: (runId: string) => `${runId}/manifest.jsonl`,
   annotation: (runId: string, sourceKey: string) => `${runId}/annotations/${sourceKey}.json`,
+  /** A compare set's one annotation, named by the set's id (apart from source keys). */
+  setAnnotation: (runId: string, setId: string) => `${runId}/sets/${setId}.json`,
   /** Boxes, labels and masks drawn over the image, for detect and segment runs. */
   preview: (runId: string, sourceKey: string) => `${runId}/previews/${sourceKey}.png`,
   coco: (runId: string) => `${runId}/coco.json`,

@@ -11,13 +11,13 @@ export class WorkerMetrics {
   readonly registry = new Registry();
   readonly #images = new Counter({
     name: "tessera_worker_images_total",
-    help: "Annotate jobs handled by this process, by outcome (done, failed, blocked, skipped, already-recorded) or by the error class of an attempt that will be retried",
+    help: "Images (or compare sets) handled by this process, by outcome (done, failed, blocked, skipped, already-recorded) or by the error class of an attempt that will be retried",
     labelNames: ["outcome"] as const,
     registers: [this.registry],
   });
   readonly #jobSeconds = new Histogram({
     name: "tessera_worker_annotate_seconds",
-    help: "Time to handle one annotate job (download, resize, Gemini, write, record)",
+    help: "Time to handle one annotate job, a request of one or more images (download, resize, Gemini, write, record), by its result: settled or the error class of an attempt that will be retried",
     labelNames: ["outcome"] as const,
     buckets: [0.05, 0.1, 0.25, 0.5, 1, 2, 5, 10, 30, 60, 120],
     registers: [this.registry],
@@ -45,9 +45,10 @@ export class WorkerMetrics {
     if (options.defaultMetrics !== false) collectDefaultMetrics({ register: this.registry });
   }
 
-  annotated(outcome: string, seconds: number): void {
-    this.#images.inc({ outcome });
-    this.#jobSeconds.observe({ outcome }, seconds);
+  /** One annotate job: the outcome of each of its images, or the error class for all of them. */
+  annotated(outcomes: readonly string[], seconds: number, result = "settled"): void {
+    for (const outcome of outcomes) this.#images.inc({ outcome });
+    this.#jobSeconds.observe({ outcome: result }, seconds);
   }
 
   request(result: "ok" | "rate_limited" | "error", seconds: number): void {

@@ -1,9 +1,10 @@
 import { DelayedError, UnrecoverableError, Worker, type Job } from "bullmq";
 import type { Redis } from "ioredis";
 import { createConsumer, RunNotFoundError, sweepFinalizing } from "@tessera/queue";
-import { annotateImage, recordUnexpectedFailure, RetryLater } from "./annotate.ts";
+import { annotateRequest, recordUnexpectedFailure, RetryLater } from "./annotate.ts";
 import type { WorkerDeps } from "./deps.ts";
 import { finalizeRun } from "./finalize.ts";
+import { unitsOf } from "./units.ts";
 
 export interface WorkerOptions {
   connection: Redis;
@@ -53,12 +54,14 @@ export async function startWorker(deps: WorkerDeps, options: WorkerOptions): Pro
         }
         const started = performance.now();
         try {
-          const outcome = await annotateImage(deps, payload, attempt);
-          deps.metrics?.annotated(outcome, (performance.now() - started) / 1000);
+          const outcomes = await annotateRequest(deps, payload, attempt);
+          deps.metrics?.annotated(outcomes, (performance.now() - started) / 1000);
         } catch (err) {
+          const errorClass = err instanceof RetryLater ? err.cause.errorClass : "error";
           deps.metrics?.annotated(
-            err instanceof RetryLater ? err.cause.errorClass : "error",
+            unitsOf(payload).map(() => errorClass),
             (performance.now() - started) / 1000,
+            errorClass,
           );
           if (err instanceof RetryLater && err.cause.errorClass === "rate_limited") {
             await annotateQueue.rateLimit(err.cause.retryDelayMs ?? DEFAULT_RATE_LIMIT_MS);

@@ -40,7 +40,7 @@ describe("worker metrics", () => {
     );
     const answer = await ok.models.generateContent(ask);
     await expect(busy.models.generateContent(ask)).rejects.toMatchObject({ status: 429 });
-    metrics.annotated("done", 0.2);
+    metrics.annotated(["done"], 0.2);
 
     const server = await serveMetrics(metrics, 0, "127.0.0.1");
     try {

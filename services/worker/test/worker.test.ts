@@ -11,7 +11,7 @@ import { startEmulator, type Emulator } from "@tessera/gemini-emulator";
 import { bullPrefix, enqueueFinalize, Producer, RunStore, type RunState } from "@tessera/queue";
 import { storageCache } from "@tessera/storage";
 import { COLORS, makeScene, useTestPrefix } from "@tessera/testing";
-import { annotateImage, runFiles, startWorker, type RunningWorker, type WorkerDeps } from "../src/index.ts";
+import { annotateRequest, runFiles, startWorker, type RunningWorker, type WorkerDeps } from "../src/index.ts";
 
 let redisEnv: Awaited<ReturnType<typeof useTestPrefix>>;
 let emulator: Emulator;
@@ -77,6 +77,7 @@ async function createRun(files: Record<string, Buffer>, extra: Partial<RunConfig
     detail: "standard",
     convert: "convert",
     transport: "auto",
+    imagesPerRequest: 1,
     keepFiles: false,
     taskOptions: "{}",
     configHash: "",
@@ -93,10 +94,7 @@ async function enqueueAll(config: RunConfig): Promise<void> {
       jobId: `${config.runId}-${items.length}`,
       payload: {
         runId: config.runId,
-        key: object.key,
-        etag: object.etag,
-        size: object.size,
-        mime: "image/png",
+        images: [{ key: object.key, etag: object.etag, size: object.size, mime: "image/png" }],
       },
     });
   }
@@ -196,25 +194,55 @@ describe("annotate worker", () => {
     for await (const o of storage(config.source).list()) objects.set(o.key, o);
     const payload = (key: string) => ({
       runId: config.runId,
-      key,
-      etag: objects.get(key)!.etag,
-      size: objects.get(key)!.size,
-      mime: "image/png",
+      images: [{ key, etag: objects.get(key)!.etag, size: objects.get(key)!.size, mime: "image/png" }],
     });
     emulator.resetStats();
 
     // A previous attempt wrote two.png's annotation and died before recording it.
-    expect(await annotateImage(deps, payload("two.png"), { number: 1, max: 3 })).toBe("done");
+    expect(await annotateRequest(deps, payload("two.png"), { number: 1, max: 3 })).toEqual(["done"]);
     await redisEnv.redis.hdel(runs.keys.items(config.runId), "two.png");
     await redisEnv.redis.hincrby(runs.keys.run(config.runId), "done", -1);
-    expect(await annotateImage(deps, payload("two.png"), { number: 2, max: 3 })).toBe("done");
+    expect(await annotateRequest(deps, payload("two.png"), { number: 2, max: 3 })).toEqual(["done"]);
     expect(emulator.stats.byRouteAndStatus.generateContent[200]).toBe(1);
 
     // The same image delivered twice.
-    expect(await annotateImage(deps, payload("one.png"), { number: 1, max: 3 })).toBe("done");
-    expect(await annotateImage(deps, payload("one.png"), { number: 1, max: 3 })).toBe("already-recorded");
+    expect(await annotateRequest(deps, payload("one.png"), { number: 1, max: 3 })).toEqual(["done"]);
+    expect(await annotateRequest(deps, payload("one.png"), { number: 1, max: 3 })).toEqual([
+      "already-recorded",
+    ]);
     expect(emulator.stats.byRouteAndStatus.generateContent[200]).toBe(2);
     expect(await runs.require(config.runId)).toMatchObject({ done: 2 });
+  });
+
+  it("sends only the images of a request that are not yet recorded, and records each apart", async () => {
+    const config = await createRun(
+      { "a.png": await scene(), "b.png": await scene(64, 64), "c.png": await scene(48, 32) },
+      { imagesPerRequest: 3 },
+    );
+    const refs = [];
+    for await (const o of storage(config.source).list())
+      refs.push({ key: o.key, etag: o.etag, size: o.size, mime: "image/png" });
+    const [a, b, c] = refs.sort((x, y) => x.key.localeCompare(y.key));
+    emulator.resetStats();
+    expect(await annotateRequest(deps, { runId: config.runId, images: [b!] }, { number: 1, max: 3 })).toEqual(
+      ["done"],
+    );
+    // A retried job of three whose middle image is already done: two images go, in one request.
+    const outcomes = await annotateRequest(
+      deps,
+      { runId: config.runId, images: [a!, b!, c!] },
+      { number: 2, max: 3 },
+    );
+    expect(outcomes).toEqual(["done", "already-recorded", "done"]);
+    expect(emulator.stats.byRouteAndStatus.generateContent[200]).toBe(2);
+    expect(emulator.stats.imagesSeen).toBe(3);
+    const state = await runs.require(config.runId);
+    expect(state).toMatchObject({ done: 3 });
+    expect(state.tokens_prompt).toBe(emulator.stats.billedPromptTokens);
+    for (const key of ["a.png", "c.png"]) {
+      const line = await runs.itemOutcome(config.runId, key);
+      expect(line).toMatchObject({ status: "done", attempts: 2 });
+    }
   });
 
   it("never spends past the run's token budget, and skips the rest as budget", async () => {
@@ -301,7 +329,7 @@ describe("annotate worker", () => {
     await expect(
       producer.add("annotate", {
         jobId: "bad",
-        payload: { runId: "r", key: "", etag: "e", size: -1, mime: "x" },
+        payload: { runId: "r", images: [{ key: "", etag: "e", size: -1, mime: "x" }] },
       }),
     ).rejects.toThrow(/invalid annotate payload/);
   });

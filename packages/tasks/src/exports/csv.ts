@@ -41,11 +41,12 @@ export function toCsv(records: readonly ExportRecord[]): string {
         if (r.task === "vqa") rows.push(line([r.source.key, r.result.question, r.result.answer]));
       break;
     case "compare":
-      rows.push(line(["key", "summary", "differences"]));
+      rows.push(line(["set", "members", "summary", "differences"]));
       for (const r of records) {
         if (r.task !== "compare") continue;
         const differences = r.result.differences.map((d) => `${d.description} [${d.images.join(", ")}]`);
-        rows.push(line([r.source.key, r.result.summary, differences.join(" | ")]));
+        const members = (r.set?.members ?? [r.source]).map((m) => m.key).join(" | ");
+        rows.push(line([r.set?.id ?? r.source.key, members, r.result.summary, differences.join(" | ")]));
       }
       break;
     case "custom":

@@ -5,7 +5,10 @@ export interface JsonlOptions {
   includeMaskPng?: boolean;
 }
 
-/** One JSON line per annotation: {key, width, height, task, result}, in the order given. */
+/**
+ * One JSON line per annotation, in the order given: {key, width, height, task, result}, or for a
+ * compare set {set, members, task, result}.
+ */
 export function toJsonl(records: readonly ExportRecord[], options: JsonlOptions = {}): string {
   return records
     .map((record) => {
@@ -18,6 +21,10 @@ export function toJsonl(records: readonly ExportRecord[], options: JsonlOptions 
               })),
             }
           : record.result;
+      if (record.set !== undefined) {
+        const members = record.set.members.map((m) => m.key);
+        return JSON.stringify({ set: record.set.id, members, task: record.task, result }) + "\n";
+      }
       const { key, width, height } = record.source;
       return JSON.stringify({ key, width, height, task: record.task, result }) + "\n";
     })

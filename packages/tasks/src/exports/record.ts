@@ -8,6 +8,8 @@ import type { CocoRle } from "../rle.ts";
  */
 export type ExportRecord = TaskResultUnion & {
   source: { key: string; width: number; height: number };
+  /** A compare set's annotation: exports name the set and its members, not the first image. */
+  set?: { id: string; members: readonly { key: string }[] } | undefined;
 };
 
 /** A located object of a detect or segment result. */

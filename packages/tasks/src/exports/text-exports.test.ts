@@ -85,7 +85,15 @@ describe("toCsv", () => {
           result: { summary: "S", differences: [{ description: "D", images: ["a", "b"] }] },
         },
       ]),
-    ).toBe('key,summary,differences\r\np,S,"D [a, b]"\r\n');
+    ).toBe('set,members,summary,differences\r\np,p,S,"D [a, b]"\r\n');
+    const set = { id: "pair-1", members: [{ key: "a" }, { key: "b" }] };
+    const result = { summary: "S", differences: [] };
+    expect(toCsv([{ task: "compare", source: source("a"), set, result }])).toBe(
+      "set,members,summary,differences\r\npair-1,a | b,S,\r\n",
+    );
+    expect(toJsonl([{ task: "compare", source: source("a"), set, result }])).toBe(
+      '{"set":"pair-1","members":["a","b"],"task":"compare","result":{"summary":"S","differences":[]}}\n',
+    );
     expect(toCsv([{ task: "custom", source: source("j"), result: { json: { n: 1 } } }])).toBe(
       'key,answer\r\nj,"{""n"":1}"\r\n',
     );

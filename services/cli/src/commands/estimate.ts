@@ -1,15 +1,29 @@
 import { Option, type Command } from "commander";
-import { modelRequestLimits, priceFor, UnknownPriceError } from "@tessera/config";
+import { priceFor, UnknownPriceError } from "@tessera/config";
 import { taskSchema, UsageError } from "@tessera/core";
-import { DEFAULT_MAX_OUTPUT_TOKENS, dryRunSink, estimateFromScan, scanSource } from "@tessera/ingest";
+import {
+  defaultMaxOutputTokens,
+  dryRunSink,
+  estimateFromScan,
+  PER_IMAGE_QUESTIONS,
+  scanSets,
+  scanSource,
+} from "@tessera/ingest";
 import { estimateTextTokens } from "@tessera/imaging";
 import { isUnder, storageCache } from "@tessera/storage";
 import { bindTask, requestTexts } from "@tessera/tasks";
 import { addTaskFlags, taskOptionsFromFlags, type TaskFlags } from "../task-flags.ts";
+import {
+  addRequestFlags,
+  imagesPerRequestFrom,
+  questionsFrom,
+  setsFrom,
+  type RequestFlags,
+} from "../request-flags.ts";
 import { configFrom, type CommonFlags } from "../context.ts";
 import { formatDuration, usd } from "../progress.ts";
 
-interface EstimateFlags extends CommonFlags, TaskFlags {
+interface EstimateFlags extends CommonFlags, TaskFlags, RequestFlags {
   task: string;
   model?: string;
   detail: "low" | "standard" | "original";
@@ -35,31 +49,33 @@ export function durationAtLimits(
 }
 
 export function registerEstimate(program: Command, _common: (cmd: Command) => Command): void {
-  addTaskFlags(
-    program
-      .command("estimate")
-      .description("what a run would cost, from image headers only: nothing is downloaded, queued or sent")
-      .argument("<source>", "where the images are: s3://bucket/prefix or file:///absolute/dir")
-      .option("--task <task>", `what to ask for (${taskSchema.options.join(", ")})`, "caption")
-      .option("--model <model>", "Gemini model (default: GEMINI_MODEL or gemini-2.5-flash)")
-      .addOption(
-        new Option("--detail <level>", "as for `run`")
-          .choices(["low", "standard", "original"])
-          .default("standard"),
-      )
-      .addOption(
-        new Option("--convert <policy>", "as for `run`").choices(["convert", "skip"]).default("convert"),
-      )
-      .option(
-        "--max-output-tokens <n>",
-        "output cap per request (default: TESSERA_MAX_OUTPUT_TOKENS, else per task: caption 1024, segment 32768...)",
-      )
-      .option(
-        "--out <uri>",
-        "the run's output location: left out of the estimate when it lies inside the source",
-      )
-      .option("--s3-endpoint <url>", "S3-compatible endpoint (env S3_ENDPOINT)")
-      .option("--json", "print machine-readable output"),
+  addRequestFlags(
+    addTaskFlags(
+      program
+        .command("estimate")
+        .description("what a run would cost, from image headers only: nothing is downloaded, queued or sent")
+        .argument("<source>", "where the images are: s3://bucket/prefix or file:///absolute/dir")
+        .option("--task <task>", `what to ask for (${taskSchema.options.join(", ")})`, "caption")
+        .option("--model <model>", "Gemini model (default: GEMINI_MODEL or gemini-2.5-flash)")
+        .addOption(
+          new Option("--detail <level>", "as for `run`")
+            .choices(["low", "standard", "original"])
+            .default("standard"),
+        )
+        .addOption(
+          new Option("--convert <policy>", "as for `run`").choices(["convert", "skip"]).default("convert"),
+        )
+        .option(
+          "--max-output-tokens <n>",
+          "output cap per request (default: TESSERA_MAX_OUTPUT_TOKENS, else per task: caption 1024, segment 32768..., times --images-per-request)",
+        )
+        .option(
+          "--out <uri>",
+          "the run's output location: left out of the estimate when it lies inside the source",
+        )
+        .option("--s3-endpoint <url>", "S3-compatible endpoint (env S3_ENDPOINT)")
+        .option("--json", "print machine-readable output"),
+    ),
   ).action(async (sourceUri: string, flags: EstimateFlags) => {
     const task = taskSchema.safeParse(flags.task);
     if (!task.success)
@@ -69,34 +85,61 @@ export function registerEstimate(program: Command, _common: (cmd: Command) => Co
       TESSERA_MAX_OUTPUT_TOKENS: flags.maxOutputTokens,
     });
     const model = config.env.GEMINI_MODEL;
-    const bound = bindTask(task.data, taskOptionsFromFlags(task.data, flags), model);
-    const texts = requestTexts(bound.build(1));
+    const questions = questionsFrom(flags);
+    const taskOptions = taskOptionsFromFlags(task.data, flags);
+    const perImageOnly = questions !== undefined && taskOptions["question"] === undefined;
+    const bound = bindTask(
+      task.data,
+      perImageOnly ? { ...taskOptions, question: PER_IMAGE_QUESTIONS } : taskOptions,
+      model,
+    );
+    const requestLimits = config.requestLimits(model);
+    const imagesPerRequest = imagesPerRequestFrom(flags);
+    if (imagesPerRequest > 1 && bound.multiImage !== "batch") {
+      throw new UsageError(`--images-per-request: --task ${task.data} sends one image per request`);
+    }
+    const perRequest = Math.min(imagesPerRequest, requestLimits.maxImagesPerRequest);
+    // The text of a full request (with several images, its labels too); a set's, for two images.
+    const texts = requestTexts(bound.build(bound.multiImage === "set" ? 2 : perRequest));
     const storages = storageCache(config.s3);
     const source = storages(sourceUri);
     await source.checkAccess();
     const excluded =
       flags.out === undefined ? undefined : isUnder(source.location, storages(flags.out).location);
     const tty = process.stderr.isTTY && !flags.json;
-    const scan = await scanSource(
-      dryRunSink,
-      { runId: "estimate", model, texts, detail: flags.detail, convert: flags.convert },
-      source,
-      () => new Date(),
-      {
-        ...(excluded ? { excludedPrefix: excluded } : {}),
-        onProgress: (p) => {
-          if (tty)
-            process.stderr.write(
-              `\r\x1b[2Kscanning ${source.describe()}: ${p.listed} objects, ${p.images} images`,
-            );
-        },
-      },
-    );
+    const plan = {
+      runId: "estimate",
+      model,
+      task: bound,
+      detail: flags.detail,
+      convert: flags.convert,
+      imagesPerRequest: perRequest,
+      limits: requestLimits,
+      transport: "auto" as const,
+      ...(questions === undefined ? {} : { questions, onlyQuestioned: perImageOnly }),
+    };
+    const sets = setsFrom(flags, requestLimits.maxImagesPerRequest);
+    if ((bound.multiImage === "set") !== (sets !== undefined)) {
+      throw new UsageError("--sets goes with --task compare, and compare needs --sets <file>");
+    }
+    const scan =
+      sets !== undefined
+        ? await scanSets(dryRunSink, plan, sets, source, () => new Date())
+        : await scanSource(dryRunSink, plan, source, () => new Date(), {
+            ...(excluded ? { excludedPrefix: excluded } : {}),
+            onProgress: (p) => {
+              if (tty)
+                process.stderr.write(
+                  `\r\x1b[2Kscanning ${source.describe()}: ${p.listed} objects, ${p.images} images`,
+                );
+            },
+          });
     if (tty) process.stderr.write("\r\x1b[2K");
     const runConfig = {
       model,
       task: task.data,
-      maxOutputTokens: config.env.TESSERA_MAX_OUTPUT_TOKENS ?? DEFAULT_MAX_OUTPUT_TOKENS[task.data],
+      maxOutputTokens:
+        config.env.TESSERA_MAX_OUTPUT_TOKENS ?? defaultMaxOutputTokens(task.data, model, imagesPerRequest),
     };
     const estimate = estimateFromScan(runConfig, scan, config.prices);
     const limits = config.rateLimits(model);
@@ -126,7 +169,8 @@ export function registerEstimate(program: Command, _common: (cmd: Command) => Co
       outputTokens: estimate.outputTokens,
       costUsd: estimate.costMicros === undefined ? null : estimate.costMicros / 1e6,
       price: price ?? null,
-      maxImagesPerRequest: modelRequestLimits(model).maxImagesPerRequest,
+      imagesPerRequest,
+      maxImagesPerRequest: requestLimits.maxImagesPerRequest,
       rateLimits: limits,
       durationMs: Math.round(duration.ms),
       boundBy: duration.bound,
@@ -146,10 +190,10 @@ export function registerEstimate(program: Command, _common: (cmd: Command) => Co
         ? Object.entries(scan.brokenReasons).map(([reason, n]) => `will fail ${n} x ${reason}`)
         : []),
       `model     ${model}, task ${task.data}, detail ${flags.detail}`,
-      `requests  ${estimate.requests} (one image each)`,
+      `requests  ${estimate.requests} (${imagesPerRequest === 1 ? "one image each" : `up to ${imagesPerRequest} images each`})`,
       `input     ${estimate.promptTokens} tokens` +
         (estimate.perImage
-          ? ` (per request min ${estimate.perImage.min} / median ${estimate.perImage.median} / max ${estimate.perImage.max}, ${report.promptTextTokensPerRequest} of them prompt text)`
+          ? ` (per ${perRequest === 1 ? "request" : "image"} min ${estimate.perImage.min} / median ${estimate.perImage.median} / max ${estimate.perImage.max}, ${report.promptTextTokensPerRequest} prompt text per ${perRequest === 1 ? "request" : `full request of ${perRequest}`})`
           : ""),
       `output    ~${estimate.outputTokens} tokens (typical answer; each request is capped at ${runConfig.maxOutputTokens})`,
       `cost      ${estimate.costMicros === undefined ? `unknown (no price for ${model}: set TESSERA_PRICES)` : `~${usd(estimate.costMicros)}`}` +

@@ -8,11 +8,12 @@ import {
   runOptionsFrom,
   type RunOptionFlags,
 } from "../run-options.ts";
+import { addInputFileFlags, questionsFrom, setsFrom, type InputFileFlags } from "../request-flags.ts";
 import { configFrom, openContext, type CommonFlags } from "../context.ts";
 import { summaryText } from "../progress.ts";
 import { waitForRun } from "../wait.ts";
 
-interface RunFlags extends CommonFlags, RunOptionFlags {
+interface RunFlags extends CommonFlags, RunOptionFlags, InputFileFlags {
   out?: string;
   resume?: string;
   wait?: boolean;
@@ -22,19 +23,21 @@ interface RunFlags extends CommonFlags, RunOptionFlags {
 
 export function registerRun(program: Command, common: (cmd: Command) => Command): void {
   common(
-    addRunOptions(
-      program
-        .command("run")
-        .description("annotate every image under a location (s3://bucket/prefix or file:///dir)")
-        .argument("[source]", "where the images are: s3://bucket/prefix or file:///absolute/dir")
-        .option("--out <uri>", "where annotations go: s3://bucket/prefix or file:///absolute/dir")
-        .option(
-          "--resume <runId>",
-          "continue a run whose scan did not finish (same source, output and options)",
-        )
-        .option("--keep-files", "keep the run's Files API uploads when it ends (they expire after 48 h)")
-        .option("--wait", "show progress until the run ends, then print a summary")
-        .option("--json", "print machine-readable output"),
+    addInputFileFlags(
+      addRunOptions(
+        program
+          .command("run")
+          .description("annotate every image under a location (s3://bucket/prefix or file:///dir)")
+          .argument("[source]", "where the images are: s3://bucket/prefix or file:///absolute/dir")
+          .option("--out <uri>", "where annotations go: s3://bucket/prefix or file:///absolute/dir")
+          .option(
+            "--resume <runId>",
+            "continue a run whose scan did not finish (same source, output and options)",
+          )
+          .option("--keep-files", "keep the run's Files API uploads when it ends (they expire after 48 h)")
+          .option("--wait", "show progress until the run ends, then print a summary")
+          .option("--json", "print machine-readable output"),
+      ),
     ),
   ).action(async (source: string | undefined, flags: RunFlags) => {
     if (flags.resume !== undefined && (source !== undefined || flags.out !== undefined)) {
@@ -58,7 +61,10 @@ export function registerRun(program: Command, common: (cmd: Command) => Command)
         storage: ctx.storage,
         log: ctx.log,
         now: () => new Date(),
+        requestLimits: config.requestLimits,
       };
+      const questions = questionsFrom(flags);
+      const sets = setsFrom(flags, config.requestLimits(config.env.GEMINI_MODEL).maxImagesPerRequest);
       const started =
         flags.resume !== undefined
           ? await resumeRun(deps, flags.resume)
@@ -68,6 +74,8 @@ export function registerRun(program: Command, common: (cmd: Command) => Command)
               out: flags.out!,
               keepFiles: flags.keepFiles === true,
               prices: config.prices,
+              ...(questions === undefined ? {} : { questions }),
+              ...(sets === undefined ? {} : { sets }),
             });
       if (!flags.wait) {
         console.log(flags.json ? JSON.stringify(started) : started.runId);

@@ -37,6 +37,7 @@ export function registerScheduler(program: Command, common: (cmd: Command) => Co
               storage: ctx.storage,
               log: ctx.log.child({ jobId: job.id }),
               now: () => new Date(),
+              requestLimits: config.requestLimits,
               schedules,
               prices: config.prices,
             },

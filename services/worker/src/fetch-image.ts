@@ -1,0 +1,31 @@
+import { errorMessage, TesseraError } from "@tessera/core";
+import type { ImageRef, RunState } from "@tessera/queue";
+import { ObjectNotFoundError, ObjectTooLargeError, PreconditionFailedError } from "@tessera/storage";
+import type { WorkerDeps } from "./deps.ts";
+
+/** Reads the object the run listed (same ETag), with storage errors mapped to Tessera's classes. */
+export async function fetchImage(deps: WorkerDeps, run: RunState, ref: ImageRef): Promise<Buffer> {
+  const source = deps.storage(run.source);
+  try {
+    return await source.get(ref.key, { ifMatch: ref.etag, maxBytes: deps.maxSourceBytes });
+  } catch (err) {
+    if (err instanceof PreconditionFailedError) {
+      throw new TesseraError("source_changed", "the object changed since the run listed it (ETag differs)", {
+        cause: err,
+      });
+    }
+    if (err instanceof ObjectNotFoundError) {
+      throw new TesseraError("source_changed", "the object was deleted since the run listed it", {
+        cause: err,
+      });
+    }
+    if (err instanceof ObjectTooLargeError) {
+      throw new TesseraError("bad_image", `source object larger than ${deps.maxSourceBytes} bytes`, {
+        cause: err,
+      });
+    }
+    throw new TesseraError("transient", `reading ${source.describe(ref.key)}: ${errorMessage(err)}`, {
+      cause: err,
+    });
+  }
+}
