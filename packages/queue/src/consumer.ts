@@ -10,7 +10,12 @@ import {
 } from "./catalog.ts";
 import { bullPrefix } from "./keys.ts";
 
-export type Handler<N extends JobName> = (payload: JobPayload<N>, job: Job) => Promise<void>;
+/** `token` is the job's lock token, needed to move the job (e.g. `job.moveToDelayed`). */
+export type Handler<N extends JobName> = (
+  payload: JobPayload<N>,
+  job: Job,
+  token: string | undefined,
+) => Promise<void>;
 export type Handlers = { [N in JobName]: Handler<N> };
 
 export interface ConsumerOptions {
@@ -42,7 +47,7 @@ export function createConsumer(options: ConsumerOptions): Worker {
 
   return new Worker(
     options.queue,
-    async (job: Job) => {
+    async (job: Job, token?: string) => {
       const name = job.name as JobName;
       if (!names.includes(name))
         throw new UnrecoverableError(
@@ -56,7 +61,7 @@ export function createConsumer(options: ConsumerOptions): Worker {
         throw err;
       }
       const handler = options.handlers[name] as Handler<typeof name>;
-      await handler(payload, job);
+      await handler(payload, job, token);
     },
     {
       connection: options.connection,

@@ -6,3 +6,4 @@ export * from "./consumer.ts";
 export * from "./run-store.ts";
 export * from "./rate-limiter.ts";
 export * from "./finalize-job.ts";
+export * from "./image-lease.ts";

@@ -2,7 +2,7 @@
  * Every Redis key Tessera owns, in one place: docs/redis.md documents exactly these and
  * back-office tools read them, so changing one is a contract change (bump REDIS_CONTRACT_VERSION).
  */
-export const REDIS_CONTRACT_VERSION = 1;
+export const REDIS_CONTRACT_VERSION = 2;
 
 export interface Keys {
   prefix: string;
@@ -14,6 +14,8 @@ export interface Keys {
   items(runId: string): string;
   /** Stream: status changes and errors of a run, capped. */
   events(runId: string): string;
+  /** String with a TTL: the worker now annotating this image of the run (image-lease.ts). */
+  lease(runId: string, key: string): string;
 }
 
 export function redisKeys(prefix: string): Keys {
@@ -23,6 +25,7 @@ export function redisKeys(prefix: string): Keys {
     run: (runId) => `${prefix}:run:${runId}`,
     items: (runId) => `${prefix}:run:${runId}:items`,
     events: (runId) => `${prefix}:run:${runId}:events`,
+    lease: (runId, key) => `${prefix}:lease:${runId}:${key}`,
   };
 }
 

@@ -31,6 +31,8 @@ export const runStateSchema = runConfigSchema.extend({
   tokens_image: count,
   /** Images skipped because the budget could not cover them (also counted in `skipped`). */
   budget_skipped: count,
+  /** Images done from the output's annotation cache, without a Gemini call (also counted in `done`). */
+  cached: count,
   /** Images skipped because the run was cancelled before they were sent (also in `skipped`). */
   cancelled: count,
   cancelRequested: z
@@ -71,7 +73,8 @@ end
 
 // KEYS: run, items, events. ARGV: key, line, status, prompt, output, image, now, maxlen, message,
 // skip kind ("budget" or "cancelled": an image skipped, which settles it like an outcome; else
-// an object that is not an image), cost, estimated prompt tokens of a done image.
+// an object that is not an image), cost, estimated prompt tokens of a done image, "1" when the
+// image was done from the annotation cache.
 // Returns -1 when the key already had an outcome (a retried or duplicated job), else 1 if this
 // outcome completed the run, else 0.
 const RECORD_ITEM = `${MAYBE_FINISH}
@@ -87,6 +90,7 @@ if ARGV[3] == 'skipped' then
     redis.call('HINCRBY', KEYS[1], 'objects', 1)
   end
 end
+if ARGV[13] == '1' then redis.call('HINCRBY', KEYS[1], 'cached', 1) end
 if tonumber(ARGV[11]) > 0 then redis.call('HINCRBY', KEYS[1], 'cost_micros', ARGV[11]) end
 if tonumber(ARGV[12]) > 0 then redis.call('HINCRBY', KEYS[1], 'estimate_done_prompt', ARGV[12]) end
 if tonumber(ARGV[4]) > 0 then redis.call('HINCRBY', KEYS[1], 'tokens_prompt', ARGV[4]) end
@@ -158,11 +162,15 @@ redis.call('XADD', KEYS[2], 'MAXLEN', '~', ARGV[4], '*', 'type', 'status', 'stat
 return maybeFinish(KEYS[1], KEYS[2], ARGV[3], ARGV[4])
 `;
 
-/** Redis hashes have no "unset": optional fields that are undefined are simply left out. */
+/**
+ * Redis hashes have no "unset": optional fields that are undefined are simply left out. Booleans
+ * are stored as "true"/"false", which the config schema reads back.
+ */
 function definedFields(record: Record<string, unknown>): Record<string, string | number> {
   const out: Record<string, string | number> = {};
   for (const [key, value] of Object.entries(record)) {
     if (typeof value === "string" || typeof value === "number") out[key] = value;
+    else if (typeof value === "boolean") out[key] = String(value);
   }
   return out;
 }
@@ -210,6 +218,7 @@ export class RunStore {
         tokens_image: 0,
         budget_skipped: 0,
         cancelled: 0,
+        cached: 0,
         budget_tokens: 0,
         budget_cost_micros: 0,
         cost_micros: 0,
@@ -277,6 +286,7 @@ export class RunStore {
       valid.status === "skipped" ? (valid.error?.class ?? "") : "",
       extra.costMicros ?? 0,
       extra.estimatedPromptTokens ?? 0,
+      valid.cached === true ? "1" : "0",
     )) as number;
     if (result === -2) throw new RunNotFoundError(runId);
     return result === -1 ? "duplicate" : result === 1 ? "completed-run" : "recorded";

@@ -1,7 +1,7 @@
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import type { ManifestLine, RunConfig } from "@tessera/core";
 import { useTestPrefix } from "@tessera/testing";
-import { RunNotFoundError, RunStore } from "../src/index.ts";
+import { REDIS_CONTRACT_VERSION, RunNotFoundError, RunStore } from "../src/index.ts";
 
 let env: Awaited<ReturnType<typeof useTestPrefix>>;
 let store: RunStore;
@@ -28,6 +28,7 @@ function config(runId: string): RunConfig {
     convert: "convert",
     transport: "auto",
     keepFiles: false,
+    cache: true,
     taskOptions: "{}",
     configHash: "",
   };
@@ -48,10 +49,30 @@ describe("RunStore", () => {
   it("creates a run, indexes it and refuses a second run with the same id", async () => {
     await store.create(config("r1"));
     const run = await store.require("r1");
-    expect(run).toMatchObject({ runId: "r1", status: "scanning", scanned: false, images: 0, done: 0, v: 1 });
+    expect(run).toMatchObject({
+      runId: "r1",
+      status: "scanning",
+      scanned: false,
+      images: 0,
+      done: 0,
+      cached: 0,
+      v: REDIS_CONTRACT_VERSION,
+    });
     expect(await store.list()).toContain("r1");
     await expect(store.create(config("r1"))).rejects.toThrow(/already exists/);
     await expect(store.require("nope")).rejects.toBeInstanceOf(RunNotFoundError);
+  });
+
+  it("keeps boolean settings that are not their defaults", async () => {
+    await store.create({ ...config("r1b"), keepFiles: true, cache: false });
+    expect(await store.require("r1b")).toMatchObject({ keepFiles: true, cache: false });
+  });
+
+  it("counts cached images in done and in cached", async () => {
+    await store.create(config("r1c"));
+    await store.recordItem("r1c", { ...line("a.jpg", "done"), cached: true });
+    await store.recordItem("r1c", line("b.jpg", "done", 300));
+    expect(await store.require("r1c")).toMatchObject({ done: 2, cached: 1, tokens_prompt: 300 });
   });
 
   it("counts each key once and completes the run exactly once", async () => {

@@ -58,12 +58,12 @@ export function summaryText(
   const more = run.failed + run.blocked - failures.length;
   return [
     `run ${run.runId}: ${run.status}${run.statusReason ? ` (${run.statusReason})` : ""}`,
-    `  images   ${run.images} (done ${run.done}, failed ${run.failed}, blocked ${run.blocked}); skipped ${run.skipped} other objects`,
+    `  images   ${run.images} (done ${run.done}${run.cached ? ` of which ${run.cached} from the cache, no call` : ""}, failed ${run.failed}, blocked ${run.blocked}); skipped ${run.skipped} other objects`,
     `  tokens   ${run.tokens_prompt} in (${run.tokens_image} image), ${run.tokens_output} out` +
       (run.estimate_tokens_prompt
         ? `; estimated ${run.estimate_tokens_prompt} in` +
-          (run.done > 0 && run.done < run.images
-            ? ` (${run.estimate_done_prompt} for the ${run.done} images done)`
+          (run.done > 0 && run.done - run.cached < run.images
+            ? ` (${run.estimate_done_prompt} for the ${run.done - run.cached} images done${run.cached ? " by a call" : ""})`
             : "")
         : ""),
     `  cost     ${usd(run.cost_micros)}` +

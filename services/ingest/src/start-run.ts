@@ -20,6 +20,8 @@ export interface RunRequest {
   convert: "convert" | "skip";
   transport?: "auto" | "inline" | "files" | "url";
   keepFiles?: boolean;
+  /** Reuse annotations of earlier runs under the same output (default true); false pays again. */
+  cache?: boolean;
   budget?: { maxTokens?: number; maxCostUsd?: number };
   /** Needed to check a cost budget can be priced before anything is spent. */
   prices: Readonly<Record<string, ModelPrice>>;
@@ -143,6 +145,7 @@ export async function startRun(deps: IngestDeps, request: RunRequest): Promise<R
     convert: request.convert,
     transport: request.transport ?? "auto",
     keepFiles: request.keepFiles ?? false,
+    cache: request.cache ?? true,
     ...(request.budget?.maxTokens === undefined ? {} : { budgetMaxTokens: request.budget.maxTokens }),
     ...(request.budget?.maxCostUsd === undefined
       ? {}

@@ -10,6 +10,7 @@ import { estimateRequestTokens, prepareImage, sentSize } from "@tessera/imaging"
 import { enqueueFinalize, type JobPayload, type RunState } from "@tessera/queue";
 import { ObjectNotFoundError, ObjectTooLargeError, PreconditionFailedError } from "@tessera/storage";
 import type { WorkerDeps } from "./deps.ts";
+import { reuseCachedAnnotation, writeAnnotation } from "./annotation-cache.ts";
 import { runFiles } from "./layout.ts";
 import { Hold } from "./reservations.ts";
 import { sendImage } from "./send.ts";
@@ -116,6 +117,11 @@ export async function annotateImage(
       await record(deps, run.runId, doneLine(payload, earlier, annotationKey, attempt, deps.now()));
       return "done";
     }
+    const cached = await reuseCachedAnnotation(deps, run, payload, annotationKey);
+    if (cached) {
+      await record(deps, run.runId, doneLine(payload, cached, annotationKey, attempt, deps.now()));
+      return "done";
+    }
     if (payload.width !== undefined && payload.height !== undefined) {
       const tokens = inputEstimate(run, { width: payload.width, height: payload.height });
       hold = await Hold.take(deps, run, tokens);
@@ -184,9 +190,7 @@ export async function annotateImage(
       startedAt: startedAt.toISOString(),
       completedAt: deps.now().toISOString(),
     } satisfies Annotation);
-    await deps.storage(run.out).put(annotationKey, JSON.stringify(annotation, null, 2) + "\n", {
-      contentType: "application/json",
-    });
+    await writeAnnotation(deps, run, annotationKey, annotation);
     const objects = locatedObjects({
       task: run.task,
       result: outcome.result,
@@ -237,13 +241,18 @@ function doneLine(
   now: Date,
 ): ManifestLine {
   const { usage } = annotation;
+  // A cached annotation was paid for by the run it came from: this run was billed nothing.
+  const paid =
+    annotation.cachedFrom === undefined
+      ? { tokens: { prompt: usage.promptTokens, output: usage.outputTokens, image: usage.imageTokens } }
+      : { cached: true };
   return {
     key: payload.key,
     etag: payload.etag,
     status: "done",
     mime: annotation.source.mime,
     annotationKey,
-    tokens: { prompt: usage.promptTokens, output: usage.outputTokens, image: usage.imageTokens },
+    ...paid,
     attempts: attempt.number,
     at: now.toISOString(),
   };

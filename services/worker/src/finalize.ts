@@ -21,6 +21,7 @@ export function runSummary(run: RunState): Record<string, unknown> {
       objects: run.objects,
       images: run.images,
       done: run.done,
+      cached: run.cached,
       failed: run.failed,
       blocked: run.blocked,
       skipped: run.skipped,

@@ -78,6 +78,7 @@ async function createRun(files: Record<string, Buffer>, extra: Partial<RunConfig
     convert: "convert",
     transport: "auto",
     keepFiles: false,
+    cache: true,
     taskOptions: "{}",
     configHash: "",
     ...extra,

@@ -20,6 +20,7 @@ interface RunFlags extends CommonFlags, TaskFlags {
   convert: "convert" | "skip";
   transport: "auto" | "inline" | "files" | "url";
   keepFiles?: boolean;
+  cache: boolean;
 }
 
 function positiveNumber(flag: string, text: string | undefined, integer: boolean): number | undefined {
@@ -79,6 +80,10 @@ export function registerRun(program: Command, common: (cmd: Command) => Command)
             .default("auto"),
         )
         .option("--keep-files", "keep the run's Files API uploads when it ends (they expire after 48 h)")
+        .option(
+          "--no-cache",
+          "pay again for images an earlier run under the same --out already annotated with the same settings (results still refresh the cache)",
+        )
         .option("--wait", "show progress until the run ends, then print a summary")
         .option("--json", "print machine-readable output"),
     ),
@@ -124,6 +129,7 @@ export function registerRun(program: Command, common: (cmd: Command) => Command)
               convert: flags.convert,
               transport: flags.transport,
               keepFiles: flags.keepFiles === true,
+              cache: flags.cache,
               prices: config.prices,
               budget: {
                 ...(maxTokens === undefined ? {} : { maxTokens }),
