@@ -8,7 +8,7 @@ import { startEmulator, type Emulator } from "@tessera/gemini-emulator";
 import { Producer, RunStore, type RunState } from "@tessera/queue";
 import { s3Client, storageCache } from "@tessera/storage";
 import { COLORS, makeScene, useTestBucket, useTestPrefix, type TestBucket } from "@tessera/testing";
-import { runFiles, startWorker } from "@tessera/worker";
+import { cacheFiles, runFiles, startWorker } from "@tessera/worker";
 import { startRun } from "../src/index.ts";
 
 // A corpus of hostile objects, generated here: each must end with a clear per-image outcome and
@@ -196,10 +196,13 @@ describe("hostile inputs", () => {
     );
     expect(outcome("notes.txt")).toMatch(/^skipped not_an_image/);
 
-    // Nothing was written outside the run's own folder, whatever the source keys held.
+    // Nothing was written outside the run's own folder and the annotation cache (whose keys are
+    // hashes), whatever the source keys held.
     const written: string[] = [];
     for await (const o of storage(out).list()) written.push(o.key);
-    expect(written.every((k) => k.startsWith(`${runId}/`))).toBe(true);
+    const cacheKey = new RegExp(`^${cacheFiles.folder.replace(/\./g, "\\.")}[0-9a-f]{64}/[0-9a-f]{2}/[0-9a-f]{64}\\.json$`);
+    expect(written.filter((k) => !k.startsWith(`${runId}/`) && !cacheKey.test(k))).toEqual([]);
+    expect(written.filter((k) => cacheKey.test(k))).toHaveLength(run!.done);
     expect(run!.done + run!.failed).toBe(Object.keys(corpus).length); // every image settled; notes.txt skipped
   });
 });
