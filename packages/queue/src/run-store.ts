@@ -35,6 +35,8 @@ export const runStateSchema = runConfigSchema.extend({
   cached: count,
   /** Images skipped because the run was cancelled before they were sent (also in `skipped`). */
   cancelled: count,
+  /** Set when the run was stopped by Tessera itself (halt): why it ends as failed. */
+  haltReason: z.string().optional(),
   cancelRequested: z
     .enum(["0", "1"])
     .optional()
@@ -114,13 +116,15 @@ redis.call('HINCRBY', KEYS[1], 'budget_cost_micros', cost)
 return 1
 `;
 
-// KEYS: run, events. ARGV: now, maxlen. 1 cancelled, 2 cancelled and nothing is in flight (the
-// caller enqueues the finalize job), 0 already ended, -2 unknown run.
+// KEYS: run, events. ARGV: now, maxlen, halt reason ("" for a user's cancel). 1 cancelled, 2
+// cancelled and nothing is in flight (the caller enqueues the finalize job), 0 already ended,
+// -2 unknown run.
 const CANCEL = `
 local status = redis.call('HGET', KEYS[1], 'status')
 if not status then return -2 end
 if status ~= 'scanning' and status ~= 'running' then return 0 end
 redis.call('HSET', KEYS[1], 'cancelRequested', '1')
+if ARGV[3] ~= '' then redis.call('HSET', KEYS[1], 'haltReason', ARGV[3]) end
 if status == 'running' then redis.call('HSET', KEYS[1], 'status', 'cancelling') end
 redis.call('XADD', KEYS[2], 'MAXLEN', '~', ARGV[2], '*', 'type', 'status', 'status', 'cancelling', 'at', ARGV[1])
 if status == 'running' then
@@ -353,7 +357,11 @@ export class RunStore {
    * Asks a run to stop: queued images are skipped as cancelled, in-flight requests settle, and
    * the run finalizes with status "cancelled".
    */
-  async cancel(runId: string, now = new Date()): Promise<"cancelling" | "finalize" | "already-ended"> {
+  async cancel(
+    runId: string,
+    now = new Date(),
+    haltReason = "",
+  ): Promise<"cancelling" | "finalize" | "already-ended"> {
     const result = (await this.#redis.eval(
       CANCEL,
       2,
@@ -361,9 +369,22 @@ export class RunStore {
       this.keys.events(runId),
       now.toISOString(),
       EVENTS_MAXLEN,
+      haltReason,
     )) as number;
     if (result === -2) throw new RunNotFoundError(runId);
     return result === 2 ? "finalize" : result === 1 ? "cancelling" : "already-ended";
+  }
+
+  /**
+   * Stops a run that cannot go on (its output can no longer be written): like cancel, queued
+   * images are not sent, and the run ends "failed" with this reason instead of "cancelled".
+   */
+  async halt(
+    runId: string,
+    reason: string,
+    now = new Date(),
+  ): Promise<"cancelling" | "finalize" | "already-ended"> {
+    return this.cancel(runId, now, reason);
   }
 
   /**

@@ -200,7 +200,9 @@ describe("hostile inputs", () => {
     // hashes), whatever the source keys held.
     const written: string[] = [];
     for await (const o of storage(out).list()) written.push(o.key);
-    const cacheKey = new RegExp(`^${cacheFiles.folder.replace(/\./g, "\\.")}[0-9a-f]{64}/[0-9a-f]{2}/[0-9a-f]{64}\\.json$`);
+    const cacheKey = new RegExp(
+      `^${cacheFiles.folder.replace(/\./g, "\\.")}[0-9a-f]{64}/[0-9a-f]{2}/[0-9a-f]{64}\\.json$`,
+    );
     expect(written.filter((k) => !k.startsWith(`${runId}/`) && !cacheKey.test(k))).toEqual([]);
     expect(written.filter((k) => cacheKey.test(k))).toHaveLength(run!.done);
     expect(run!.done + run!.failed).toBe(Object.keys(corpus).length); // every image settled; notes.txt skipped

@@ -8,7 +8,13 @@ import {
 } from "@tessera/core";
 import { estimateRequestTokens, prepareImage, sentSize } from "@tessera/imaging";
 import { enqueueFinalize, type JobPayload, type RunState } from "@tessera/queue";
-import { ObjectNotFoundError, ObjectTooLargeError, PreconditionFailedError } from "@tessera/storage";
+import {
+  AccessDeniedError,
+  LocationNotFoundError,
+  ObjectNotFoundError,
+  ObjectTooLargeError,
+  PreconditionFailedError,
+} from "@tessera/storage";
 import type { WorkerDeps } from "./deps.ts";
 import { reuseCachedAnnotation, writeAnnotation } from "./annotation-cache.ts";
 import { runFiles } from "./layout.ts";
@@ -50,6 +56,10 @@ async function fetchImage(deps: WorkerDeps, run: RunState, payload: JobPayload<"
         cause: err,
       });
     }
+    if (err instanceof AccessDeniedError || err instanceof LocationNotFoundError) {
+      // Retrying will not change a permission or bring a bucket back; `tessera retry --failed` can.
+      throw new TesseraError("permanent", err.message, { cause: err });
+    }
     if (err instanceof ObjectTooLargeError) {
       throw new TesseraError("bad_image", `source object larger than ${deps.maxSourceBytes} bytes`, {
         cause: err,
@@ -89,7 +99,12 @@ export async function annotateImage(
     await record(deps, run.runId, {
       ...base,
       status: "skipped",
-      error: { class: "cancelled", message: "the run was cancelled before this image was sent" },
+      error: {
+        class: "cancelled",
+        message: run.haltReason
+          ? `not sent: the run was halted (${run.haltReason})`
+          : "the run was cancelled before this image was sent",
+      },
       at: at(),
     });
     return "skipped";

@@ -1,7 +1,7 @@
 import { createHash } from "node:crypto";
-import { annotationSchema, errorMessage, type Annotation } from "@tessera/core";
-import type { JobPayload, RunState } from "@tessera/queue";
-import { ObjectNotFoundError } from "@tessera/storage";
+import { annotationSchema, errorMessage, TesseraError, type Annotation } from "@tessera/core";
+import { enqueueFinalize, type JobPayload, type RunState } from "@tessera/queue";
+import { AccessDeniedError, LocationNotFoundError, ObjectNotFoundError } from "@tessera/storage";
 import { canonicalJson, locatedObjects, renderPreview, type ExportRecord } from "@tessera/tasks";
 import type { WorkerDeps } from "./deps.ts";
 import { cacheFiles, runFiles } from "./layout.ts";
@@ -52,7 +52,8 @@ export async function reuseCachedAnnotation(
     raw = await out.get(key);
   } catch (err) {
     if (err instanceof ObjectNotFoundError) return undefined;
-    throw err;
+    // Before any call: a vanished or forbidden output is found here, not after paying.
+    throw await outputUnusable(deps, run, err);
   }
   const entry = parseEntry(raw);
   if (
@@ -70,9 +71,7 @@ export async function reuseCachedAnnotation(
     source: { ...entry.source, key: payload.key },
     cachedFrom: entry.cachedFrom ?? entry.runId,
   };
-  await out.put(annotationKey, JSON.stringify(annotation, null, 2) + "\n", {
-    contentType: "application/json",
-  });
+  await putOutput(deps, run, annotationKey, JSON.stringify(annotation, null, 2) + "\n");
   const objects = locatedObjects({
     task: run.task,
     result: annotation.result,
@@ -110,13 +109,35 @@ export async function writeAnnotation(
   annotationKey: string,
   annotation: Annotation,
 ): Promise<void> {
-  const out = deps.storage(run.out);
   const body = JSON.stringify(annotation, null, 2) + "\n";
-  await out.put(annotationKey, body, { contentType: "application/json" });
+  await putOutput(deps, run, annotationKey, body);
   const key = cacheKey(run, annotation.source.uri, annotation.source.etag);
   try {
-    await out.put(key, body, { contentType: "application/json" });
+    await deps.storage(run.out).put(key, body, { contentType: "application/json" });
   } catch (err) {
     deps.log.warn("could not store the annotation in the cache", { key, error: errorMessage(err) });
   }
+}
+
+async function putOutput(deps: WorkerDeps, run: RunState, key: string, body: string): Promise<void> {
+  try {
+    await deps.storage(run.out).put(key, body, { contentType: "application/json" });
+  } catch (err) {
+    throw await outputUnusable(deps, run, err);
+  }
+}
+
+/**
+ * A bucket that no longer exists or refuses writes will not heal by retrying, and every further
+ * image would be paid for and then lost: the run is halted (queued images are not sent, it ends
+ * "failed" with this reason) and this image fails without a retry. Other errors pass through.
+ */
+async function outputUnusable(deps: WorkerDeps, run: RunState, err: unknown): Promise<unknown> {
+  if (!(err instanceof LocationNotFoundError || err instanceof AccessDeniedError)) return err;
+  const reason = `the output ${deps.storage(run.out).describe()} cannot be used: ${err.message}`;
+  deps.log.error("halting the run", { runId: run.runId, error: reason });
+  if ((await deps.runs.halt(run.runId, reason)) === "finalize") {
+    await enqueueFinalize(deps.runs, deps.producer, run.runId);
+  }
+  return new TesseraError("permanent", reason, { cause: err });
 }
