@@ -5,7 +5,7 @@
 // the worker's own: decoding, orienting and resizing, then sending to the emulator (which runs in
 // this process, not in the measured one). Prints one JSON line of results.
 import { spawn } from "node:child_process";
-import { mkdir, mkdtemp, rm, stat } from "node:fs/promises";
+import { mkdir, mkdtemp, rm, stat, writeFile } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { pathToFileURL } from "node:url";
@@ -19,8 +19,13 @@ const concurrency = Number(process.argv[process.argv.indexOf("--concurrency") + 
 /** Noise compresses badly, so files are as large as their pixel counts allow. */
 async function noiseImage(width: number, height: number, format: "jpeg" | "png"): Promise<Buffer> {
   const image = sharp({
-    create: { width, height, channels: 3, noise: { type: "gaussian", mean: 128, sigma: 40 } },
-    limitInputPixels: false,
+    create: {
+      width,
+      height,
+      channels: 3,
+      background: "#808080",
+      noise: { type: "gaussian", mean: 128, sigma: 40 },
+    },
   });
   return format === "jpeg"
     ? image.jpeg({ quality: 90 }).toBuffer()
@@ -50,7 +55,7 @@ try {
   let largestFile = 0;
   for (const spec of IMAGES) {
     const path = join(src, spec.name);
-    await sharp(await noiseImage(spec.width, spec.height, spec.format)).toFile(path);
+    await writeFile(path, await noiseImage(spec.width, spec.height, spec.format));
     const size = (await stat(path)).size;
     sourceBytes += size;
     largestFile = Math.max(largestFile, size);

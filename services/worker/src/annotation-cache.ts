@@ -17,6 +17,9 @@ import { taskOf } from "./task.ts";
  * Cost per image: one GET on the cache key (a miss is a 404), one extra PUT per annotation written.
  */
 
+/** Runs already warned about in this process: one line, not one per image. */
+const unreadableWarned = new Set<string>();
+
 const sha256Hex = (text: string) => createHash("sha256").update(text).digest("hex");
 
 /** Everything besides the object itself that changes what Gemini is shown or asked. */
@@ -52,7 +55,16 @@ export async function reuseCachedAnnotation(
     raw = await out.get(key);
   } catch (err) {
     if (err instanceof ObjectNotFoundError) return undefined;
-    // Before any call: a vanished or forbidden output is found here, not after paying.
+    // S3 answers 403, not 404, for a missing key to a caller without s3:ListBucket, and an output
+    // may be write-only: a refused read is a miss, not a broken output.
+    if (err instanceof AccessDeniedError) {
+      if (!unreadableWarned.has(run.runId)) {
+        unreadableWarned.add(run.runId);
+        deps.log.warn("cannot read the annotation cache: images are sent", { error: err.message });
+      }
+      return undefined;
+    }
+    // Before any call: a vanished output is found here, not after paying.
     throw await outputUnusable(deps, run, err);
   }
   const entry = parseEntry(raw);
