@@ -7,7 +7,15 @@ import { createGeminiClient } from "@tessera/gemini";
 import { startEmulator, type Emulator } from "@tessera/gemini-emulator";
 import { Producer, RunStore, type RunState } from "@tessera/queue";
 import { s3Client, storageCache } from "@tessera/storage";
-import { COLORS, makeScene, useTestBucket, useTestPrefix, type TestBucket } from "@tessera/testing";
+import {
+  clearBucketPolicy,
+  COLORS,
+  denyOnBucket,
+  makeScene,
+  useTestBucket,
+  useTestPrefix,
+  type TestBucket,
+} from "@tessera/testing";
 import { cacheFiles, runFiles, startWorker } from "@tessera/worker";
 import { startRun } from "../src/index.ts";
 
@@ -87,6 +95,7 @@ describe("hostile inputs", () => {
       "dots/../escape.png": { bytes: png },
       [`long/${"k".repeat(900)}.png`]: { bytes: png },
       "deleted-after-listing.png": { bytes: png },
+      "access-denied.png": { bytes: png },
       "notes.txt": { bytes: Buffer.from("not an image") },
     };
     const client = s3Client(bucket.config);
@@ -104,6 +113,9 @@ describe("hostile inputs", () => {
     await client.send(
       new PutObjectCommand({ Bucket: bucket.bucket, Key: "hostile//leading-slash.png", Body: png }),
     );
+
+    // Readable to nobody, the bucket's owner included.
+    await denyOnBucket(bucket, ["s3:GetObject"], "hostile/access-denied.png");
 
     const runs = new RunStore(redisEnv.redis, redisEnv.prefix);
     const producer = new Producer(redisEnv.redis, redisEnv.prefix, {
@@ -195,6 +207,10 @@ describe("hostile inputs", () => {
       "failed source_changed: the object was deleted since the run listed it",
     );
     expect(outcome("notes.txt")).toMatch(/^skipped not_an_image/);
+    expect(outcome("access-denied.png")).toMatch(
+      /^failed permanent: could not read the object's header: .*access-denied\.png: access denied/,
+    );
+    await clearBucketPolicy(bucket);
 
     // Nothing was written outside the run's own folder and the annotation cache (whose keys are
     // hashes), whatever the source keys held.
