@@ -2,12 +2,10 @@
 // and the emulator over HTTP: a second run with the same settings pays nothing, and two workers
 // racing on one image pay once.
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { DEFAULT_PRICES } from "@tessera/config";
-import { createLogger, type ManifestLine, type RunConfig } from "@tessera/core";
+import type { ManifestLine, RunConfig } from "@tessera/core";
 import { createGeminiClient } from "@tessera/gemini";
 import { startEmulator, type Emulator } from "@tessera/gemini-emulator";
-import { enqueueFinalize, ImageLeases, Producer, RunStore, type RunState } from "@tessera/queue";
-import { storageCache } from "@tessera/storage";
+import { enqueueFinalize, Producer, RunStore, type RunState } from "@tessera/queue";
 import { COLORS, makeScene, useTestBucket, useTestPrefix, type TestBucket } from "@tessera/testing";
 import {
   annotateLeased,
@@ -18,6 +16,7 @@ import {
   type RunningWorker,
   type WorkerDeps,
 } from "../src/index.ts";
+import { testRunConfig, testWorkerDeps } from "./support.ts";
 
 let redisEnv: Awaited<ReturnType<typeof useTestPrefix>>;
 let bucket: TestBucket;
@@ -38,19 +37,14 @@ beforeAll(async () => {
   producer = new Producer(redisEnv.redis, redisEnv.prefix, {
     annotate: { attempts: 3, backoff: { type: "fixed", delay: 50 } },
   });
-  const storage = storageCache(bucket.config);
-  deps = {
+  deps = testWorkerDeps({
     runs,
     producer,
-    gemini: createGeminiClient({ apiKey: "cache-test", baseUrl: emulator.url, timeoutMs: 10_000 }),
-    storage,
-    log: createLogger("silent"),
-    leases: new ImageLeases(redisEnv.redis, redisEnv.prefix, 5_000),
-    maxImageBytes: 5 * 1024 * 1024,
-    maxSourceBytes: 50 * 1024 * 1024,
-    prices: DEFAULT_PRICES,
-    now: () => new Date(),
-  };
+    redis: redisEnv.redis,
+    prefix: redisEnv.prefix,
+    s3: bucket.config,
+    geminiUrl: emulator.url,
+  });
   const source = bucket.storage("src/");
   const colors = [COLORS.yellow, COLORS.blue, COLORS.green];
   for (const [i, background] of colors.entries()) {
@@ -72,24 +66,7 @@ const src = () => `s3://${bucket.bucket}/src/`;
 const out = () => `s3://${bucket.bucket}/out/`;
 
 async function createRun(extra: Partial<RunConfig> = {}): Promise<RunConfig> {
-  const config: RunConfig = {
-    runId: `cache${++counter}`,
-    task: "caption",
-    model: "gemini-2.5-flash",
-    prompt: "Caption this image.",
-    source: src(),
-    out: out(),
-    createdAt: new Date().toISOString(),
-    maxOutputTokens: 1024,
-    detail: "standard",
-    convert: "convert",
-    transport: "auto",
-    keepFiles: false,
-    cache: true,
-    taskOptions: "{}",
-    configHash: "",
-    ...extra,
-  };
+  const config = testRunConfig(`cache${++counter}`, src(), out(), extra);
   await runs.create(config);
   return config;
 }

@@ -3,12 +3,9 @@
 // deleted or made read-only. Each ends with a clear reason per image or for the run, counters
 // equal to the recorded outcomes, and no image paid for twice.
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { DEFAULT_PRICES } from "@tessera/config";
-import { createLogger, type ManifestLine, type RunConfig } from "@tessera/core";
-import { createGeminiClient } from "@tessera/gemini";
+import type { ManifestLine } from "@tessera/core";
 import { startEmulator, type Emulator } from "@tessera/gemini-emulator";
-import { enqueueFinalize, ImageLeases, Producer, RunStore, type RunState } from "@tessera/queue";
-import { storageCache } from "@tessera/storage";
+import { enqueueFinalize, Producer, RunStore, type RunState } from "@tessera/queue";
 import {
   clearBucketPolicy,
   denyOnBucket,
@@ -19,6 +16,7 @@ import {
   type TestBucket,
 } from "@tessera/testing";
 import { runFiles, startWorker, type WorkerDeps } from "../src/index.ts";
+import { testRunConfig, testWorkerDeps } from "./support.ts";
 
 const IMAGES = 8;
 
@@ -53,18 +51,14 @@ async function newBucket(): Promise<TestBucket> {
 }
 
 function depsFor(bucket: TestBucket): WorkerDeps {
-  return {
+  return testWorkerDeps({
     runs,
     producer,
-    gemini: createGeminiClient({ apiKey: "vanish-test", baseUrl: emulator.url, timeoutMs: 10_000 }),
-    storage: storageCache(bucket.config),
-    log: createLogger("silent"),
-    leases: new ImageLeases(redisEnv.redis, redisEnv.prefix, 5_000),
-    maxImageBytes: 5 * 1024 * 1024,
-    maxSourceBytes: 50 * 1024 * 1024,
-    prices: DEFAULT_PRICES,
-    now: () => new Date(),
-  };
+    redis: redisEnv.redis,
+    prefix: redisEnv.prefix,
+    s3: bucket.config,
+    geminiUrl: emulator.url,
+  });
 }
 
 async function fillSource(bucket: TestBucket): Promise<void> {
@@ -85,23 +79,12 @@ async function runWhile(
   act: (runId: string) => Promise<void>,
 ): Promise<{ run: RunState; items: ManifestLine[]; paid: number }> {
   const deps = depsFor(source);
-  const config: RunConfig = {
-    runId: `vanish${++counter}`,
-    task: "caption",
-    model: "gemini-2.5-flash",
-    prompt: "Caption this image.",
-    source: `s3://${source.bucket}/src/`,
-    out: `s3://${out.bucket}/out/`,
-    createdAt: new Date().toISOString(),
-    maxOutputTokens: 1024,
-    detail: "standard",
-    convert: "convert",
-    transport: "inline",
-    keepFiles: false,
-    cache: true,
-    taskOptions: "{}",
-    configHash: "",
-  };
+  const config = testRunConfig(
+    `vanish${++counter}`,
+    `s3://${source.bucket}/src/`,
+    `s3://${out.bucket}/out/`,
+    { transport: "inline" },
+  );
   await runs.create(config);
   const jobs = [];
   for await (const object of deps.storage(config.source).list()) {
