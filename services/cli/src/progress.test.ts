@@ -51,6 +51,13 @@ describe("progress", () => {
     );
   });
 
+  it("says how many done images came from the cache", () => {
+    expect(progressLine({ ...base, cached: 3 }, 10)).toContain("done 4 (3 cached) failed 1");
+    expect(summaryText({ ...base, cached: 3, done: 4 }, [])).toContain(
+      "done 4 of which 3 from the cache, no call",
+    );
+  });
+
   it("marks the total as provisional while the source is still being listed", () => {
     expect(progressLine({ ...base, scanned: false, status: "scanning" }, 4)).toContain("5/10+");
   });

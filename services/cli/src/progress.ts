@@ -41,7 +41,7 @@ export function progressLine(run: RunState, width = 24, now: Date = new Date()):
   return [
     bar,
     `${f.settled}/${total}`,
-    `done ${run.done} failed ${run.failed}${run.blocked ? ` blocked ${run.blocked}` : ""} skipped ${run.skipped}`,
+    `done ${run.done}${run.cached ? ` (${run.cached} cached)` : ""} failed ${run.failed}${run.blocked ? ` blocked ${run.blocked}` : ""} skipped ${run.skipped}`,
     `tokens ${formatCount(run.tokens_prompt)} in / ${formatCount(run.tokens_output)} out`,
     formatDuration(f.elapsedMs),
     run.status,
