@@ -16,7 +16,7 @@ import {
   PreconditionFailedError,
 } from "@tessera/storage";
 import type { WorkerDeps } from "./deps.ts";
-import { reuseCachedAnnotation, writeAnnotation } from "./annotation-cache.ts";
+import { reuseCachedAnnotation, storeInCache, writeAnnotation } from "./annotation-cache.ts";
 import { runFiles } from "./layout.ts";
 import { Hold } from "./reservations.ts";
 import { sendImage } from "./send.ts";
@@ -129,6 +129,7 @@ export async function annotateImage(
     const earlier = await findWrittenAnnotation(deps, run, annotationKey, payload.etag);
     if (earlier) {
       // A previous attempt wrote the annotation but died before recording it: record, don't pay again.
+      await storeInCache(deps, run, earlier);
       await record(deps, run.runId, doneLine(payload, earlier, annotationKey, attempt, deps.now()));
       return "done";
     }

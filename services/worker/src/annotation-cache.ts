@@ -121,11 +121,20 @@ export async function writeAnnotation(
   annotationKey: string,
   annotation: Annotation,
 ): Promise<void> {
-  const body = JSON.stringify(annotation, null, 2) + "\n";
-  await putOutput(deps, run, annotationKey, body);
+  await putOutput(deps, run, annotationKey, JSON.stringify(annotation, null, 2) + "\n");
+  await storeInCache(deps, run, annotation);
+}
+
+/**
+ * Puts an annotation this run holds into the cache: after writing it, and when a retry finds one
+ * a crashed attempt wrote (the crash may have come before the cache entry).
+ */
+export async function storeInCache(deps: WorkerDeps, run: RunState, annotation: Annotation): Promise<void> {
   const key = cacheKey(run, annotation.source.uri, annotation.source.etag);
   try {
-    await deps.storage(run.out).put(key, body, { contentType: "application/json" });
+    await deps.storage(run.out).put(key, JSON.stringify(annotation, null, 2) + "\n", {
+      contentType: "application/json",
+    });
   } catch (err) {
     deps.log.warn("could not store the annotation in the cache", { key, error: errorMessage(err) });
   }

@@ -10,6 +10,7 @@ import { COLORS, makeScene, useTestBucket, useTestPrefix, type TestBucket } from
 import {
   annotateLeased,
   cacheFiles,
+  cacheKey,
   LeaseHeld,
   runFiles,
   startWorker,
@@ -190,6 +191,33 @@ describe("cross-run annotation cache", () => {
     expect(afterChange.run).toMatchObject({ done: 3, cached: 2 });
     expect(afterChange.lines.find((l) => l.key === "img-1.png")).toMatchObject({ status: "done" });
     expect(afterChange.lines.find((l) => l.key === "img-1.png")?.cached).toBeUndefined();
+  });
+
+  it("a crash between the run's copy and the cache entry: the retry records it and fills the cache", async () => {
+    const first = await createRun({ detail: "low", convert: "skip" });
+    const [payload] = await payloads(first);
+    const before = emulator.stats.byRouteAndStatus.generateContent[200] ?? 0;
+    expect(await annotateLeased(deps, payload!, { number: 1, max: 3 })).toBe("done");
+    // Undo what came after the run's own copy: the cache entry and the recorded outcome.
+    const entries: string[] = [];
+    for await (const entry of deps.storage(out()).list({ prefix: cacheFiles.folder }))
+      entries.push(entry.key);
+    const run = await runs.require(first.runId);
+    const mine = cacheKey(run, deps.storage(src()).describe(payload!.key), payload!.etag);
+    expect(entries).toContain(mine);
+    await deps.storage(out()).delete(mine);
+    await redisEnv.redis.hdel(runs.keys.items(first.runId), payload!.key);
+    await redisEnv.redis.hincrby(runs.keys.run(first.runId), "done", -1);
+
+    expect(await annotateLeased(deps, payload!, { number: 2, max: 3 })).toBe("done");
+    expect((await runs.itemOutcome(first.runId, payload!.key))?.tokens).toBeDefined();
+    expect(await deps.storage(out()).head(mine)).toBeDefined();
+    const second = await createRun({ detail: "low", convert: "skip" });
+    expect(await annotateLeased(deps, { ...payload!, runId: second.runId }, { number: 1, max: 3 })).toBe(
+      "done",
+    );
+    expect((await runs.itemOutcome(second.runId, payload!.key))?.cached).toBe(true);
+    expect((emulator.stats.byRouteAndStatus.generateContent[200] ?? 0) - before).toBe(1);
   });
 
   it("ignores a cache entry that is not a valid annotation of that object, and pays", async () => {
