@@ -5,13 +5,13 @@
 // the worker's own: decoding, orienting and resizing, then sending to the emulator (which runs in
 // this process, not in the measured one). Prints one JSON line of results.
 import { spawn } from "node:child_process";
-import { mkdir, mkdtemp, rm, stat, writeFile } from "node:fs/promises";
+import { mkdir, mkdtemp, readFile, rm, stat, writeFile } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { pathToFileURL } from "node:url";
 import sharp from "sharp";
 import { startEmulator } from "@tessera/gemini-emulator";
-import { useTestPrefix } from "@tessera/testing";
+import { generateScene, heicEncoderAvailable, useTestPrefix } from "@tessera/testing";
 import { MAIN, tessera } from "../test/cli.ts";
 
 const concurrency = Number(process.argv[process.argv.indexOf("--concurrency") + 1] ?? 4) || 4;
@@ -45,6 +45,17 @@ const IMAGES: { name: string; width: number; height: number; format: "jpeg" | "p
   { name: "poster.png", width: 10000, height: 10000, format: "png" },
 ];
 
+/**
+ * HEVC HEIC (what phones write) is decoded in WebAssembly on the worker's main thread when it must
+ * be resized: the one decode that can hold the event loop. Included when heif-enc is installed.
+ */
+const HEIC = heicEncoderAvailable()
+  ? [
+      { name: "phone-0.heic", width: 4032, height: 3024 },
+      { name: "phone-1.heic", width: 4032, height: 3024 },
+    ]
+  : [];
+
 const dir = await mkdtemp(join(tmpdir(), "tessera-bench-memory-"));
 const redisEnv = await useTestPrefix("bench-memory");
 const emulator = await startEmulator({ port: 0 });
@@ -59,6 +70,16 @@ try {
     const size = (await stat(path)).size;
     sourceBytes += size;
     largestFile = Math.max(largestFile, size);
+  }
+  for (const [i, spec] of HEIC.entries()) {
+    const scene = await generateScene({
+      width: spec.width,
+      height: spec.height,
+      seed: i + 1,
+      format: "heic",
+    });
+    await writeFile(join(src, spec.name), scene.bytes);
+    sourceBytes += scene.bytes.length;
   }
   const env = {
     ...process.env,
@@ -97,13 +118,22 @@ try {
     eventLoopDelayMaxMs: number;
     eventLoopDelayP99Ms: number;
   };
-  const state = JSON.parse(run.stdout) as { done: number; failed: number };
+  const state = JSON.parse(run.stdout) as { runId: string; done: number; failed: number };
+  const manifest = await readFile(join(dir, "out", state.runId, "manifest.jsonl"), "utf8");
+  const failures = manifest
+    .trim()
+    .split("\n")
+    .map((line) => JSON.parse(line) as { key: string; status: string; error?: { message: string } })
+    .filter((line) => line.status !== "done")
+    .map((line) => `${line.key}: ${line.error?.message ?? line.status}`);
   console.log(
     JSON.stringify({
       concurrency,
-      images: IMAGES.length,
+      images: IMAGES.length + HEIC.length,
+      heic: HEIC.length,
       done: state.done,
       failed: state.failed,
+      failures,
       largestImageMegapixels: Math.max(...IMAGES.map((i) => (i.width * i.height) / 1e6)),
       sourceMiB: +(sourceBytes / 2 ** 20).toFixed(1),
       largestFileMiB: +(largestFile / 2 ** 20).toFixed(1),
