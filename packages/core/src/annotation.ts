@@ -70,6 +70,12 @@ export const annotationSchema = z
       ),
     finishReason: z.string().optional(),
     warnings: z.array(z.string()),
+    cachedFrom: z
+      .string()
+      .optional()
+      .describe(
+        "Set when this annotation was reused from the output's annotation cache: the run that paid for it (usage is that run's bill)",
+      ),
     startedAt: z.iso.datetime(),
     completedAt: z.iso.datetime(),
   })

@@ -15,6 +15,8 @@ export const manifestLineSchema = z.object({
   status: itemStatusSchema,
   mime: z.string().optional(),
   annotationKey: z.string().optional(),
+  /** Done without a Gemini call: an earlier run with the same config annotated this very object. */
+  cached: z.boolean().optional(),
   tokens: z
     .object({ prompt: z.number().int(), output: z.number().int(), image: z.number().int() })
     .optional(),

@@ -52,6 +52,14 @@ export const runConfigSchema = z.object({
     .union([z.boolean(), z.enum(["true", "false"])])
     .transform((v) => v === true || v === "true")
     .default(false),
+  /**
+   * Reuse annotations an earlier run wrote under the same output for the same object (key and
+   * ETag) and configuration; false forces new calls (their results still refresh the cache).
+   */
+  cache: z
+    .union([z.boolean(), z.enum(["true", "false"])])
+    .transform((v) => v === true || v === "true")
+    .default(true),
   /** Output cap per request: bounds the cost of one image, which is what makes budgets hold. */
   maxOutputTokens: z.coerce.number().int().positive(),
   /** Budget over input + output tokens of the whole run. */

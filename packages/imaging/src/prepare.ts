@@ -95,8 +95,11 @@ export async function prepareImage(bytes: Buffer, opts: PrepareOptions): Promise
     out = await render(decoded);
   } catch (err) {
     // Trying sharp first costs nothing when it cannot: libheif fails at the missing plugin,
-    // before decoding anything. AV1-coded HEIF and AVIF stay on the faster native path.
-    if (decoded.fallback === undefined || !isMissingHevc(err)) {
+    // before decoding anything. AV1-coded HEIF and AVIF stay on the faster native path. Any
+    // failure of a HEIF goes to libheif, not only one that names HEVC: with several decodes in
+    // flight libvips' shared error buffer often reports "Unknown error" instead, and a valid
+    // phone photo would be failed for it. A file libheif cannot decode either fails with its reason.
+    if (decoded.fallback === undefined) {
       throw new TesseraError("bad_image", `undecodable ${source.format}: ${failureLine(err)}`, {
         cause: err,
       });
@@ -187,6 +190,12 @@ async function verifyDecodes(bytes: Buffer, source: ProbeResult, warnings: strin
   } catch (err) {
     if (HEIF_FORMATS.has(source.format) && isMissingHevc(err)) {
       warnings.push("HEVC-coded HEIC sent without a local decode check (no HEVC decoder in sharp)");
+      return;
+    }
+    if (HEIF_FORMATS.has(source.format)) {
+      // The message may be libvips' "Unknown error" under load (see prepareImage): libheif decides.
+      decodeHeif(bytes);
+      warnings.push("HEIF checked with libheif (WebAssembly): sharp could not decode it");
       return;
     }
     throw new TesseraError("bad_image", `undecodable ${source.format}: ${failureLine(err)}`, { cause: err });

@@ -11,8 +11,12 @@ import {
 import { bullPrefix } from "./keys.ts";
 import { queueTelemetry } from "./telemetry.ts";
 
-/** `token` is the job's lock token, for handlers that move their job (e.g. back to delayed). */
-export type Handler<N extends JobName> = (payload: JobPayload<N>, job: Job, token?: string) => Promise<void>;
+/** `token` is the job's lock token, needed to move the job (e.g. `job.moveToDelayed`). */
+export type Handler<N extends JobName> = (
+  payload: JobPayload<N>,
+  job: Job,
+  token: string | undefined,
+) => Promise<void>;
 export type Handlers = { [N in JobName]: Handler<N> };
 
 export interface ConsumerOptions {

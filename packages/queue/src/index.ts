@@ -9,3 +9,4 @@ export * from "./finalize-job.ts";
 export * from "./schedule-spec.ts";
 export * from "./schedule-store.ts";
 export * from "./telemetry.ts";
+export * from "./image-lease.ts";

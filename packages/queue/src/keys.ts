@@ -20,6 +20,8 @@ export interface Keys {
   schedule(id: string): string;
   /** Sorted set: the runs a schedule started, scored by firing time (ms since epoch). */
   scheduleRuns(id: string): string;
+  /** String with a TTL: the worker now annotating this image of the run (image-lease.ts). */
+  lease(runId: string, key: string): string;
 }
 
 export function redisKeys(prefix: string): Keys {
@@ -32,6 +34,7 @@ export function redisKeys(prefix: string): Keys {
     schedules: `${prefix}:schedules`,
     schedule: (id) => `${prefix}:schedule:${id}`,
     scheduleRuns: (id) => `${prefix}:schedule:${id}:runs`,
+    lease: (runId, key) => `${prefix}:lease:${runId}:${key}`,
   };
 }
 

@@ -33,8 +33,12 @@ export const runStateSchema = runConfigSchema.extend({
   tokens_image: count,
   /** Images skipped because the budget could not cover them (also counted in `skipped`). */
   budget_skipped: count,
+  /** Images done from the output's annotation cache, without a Gemini call (also counted in `done`). */
+  cached: count,
   /** Images skipped because the run was cancelled before they were sent (also in `skipped`). */
   cancelled: count,
+  /** Set when the run was stopped by Tessera itself (halt): why it ends as failed. */
+  haltReason: z.string().optional(),
   cancelRequested: z
     .enum(["0", "1"])
     .optional()
@@ -78,7 +82,8 @@ end
 
 // KEYS: run, items, events. ARGV: key, line, status, prompt, output, image, now, maxlen, message,
 // skip kind ("budget" or "cancelled": an image skipped, which settles it like an outcome; else
-// an object that is not an image), cost, estimated prompt tokens of a done image.
+// an object that is not an image), cost, estimated prompt tokens of a done image, "1" when the
+// image was done from the annotation cache.
 // Returns -1 when the key already had an outcome (a retried or duplicated job), else 1 if this
 // outcome completed the run, else 0.
 const RECORD_ITEM = `${MAYBE_FINISH}
@@ -96,6 +101,7 @@ if ARGV[3] == 'skipped' then
 elseif ARGV[3] == 'unchanged' then
   redis.call('HINCRBY', KEYS[1], 'objects', 1)
 end
+if ARGV[13] == '1' then redis.call('HINCRBY', KEYS[1], 'cached', 1) end
 if tonumber(ARGV[11]) > 0 then redis.call('HINCRBY', KEYS[1], 'cost_micros', ARGV[11]) end
 if tonumber(ARGV[12]) > 0 then redis.call('HINCRBY', KEYS[1], 'estimate_done_prompt', ARGV[12]) end
 if tonumber(ARGV[4]) > 0 then redis.call('HINCRBY', KEYS[1], 'tokens_prompt', ARGV[4]) end
@@ -119,13 +125,15 @@ redis.call('HINCRBY', KEYS[1], 'budget_cost_micros', cost)
 return 1
 `;
 
-// KEYS: run, events. ARGV: now, maxlen. 1 cancelled, 2 cancelled and nothing is in flight (the
-// caller enqueues the finalize job), 0 already ended, -2 unknown run.
+// KEYS: run, events. ARGV: now, maxlen, halt reason ("" for a user's cancel). 1 cancelled, 2
+// cancelled and nothing is in flight (the caller enqueues the finalize job), 0 already ended,
+// -2 unknown run.
 const CANCEL = `
 local status = redis.call('HGET', KEYS[1], 'status')
 if not status then return -2 end
 if status ~= 'scanning' and status ~= 'running' then return 0 end
 redis.call('HSET', KEYS[1], 'cancelRequested', '1')
+if ARGV[3] ~= '' then redis.call('HSET', KEYS[1], 'haltReason', ARGV[3]) end
 if status == 'running' then redis.call('HSET', KEYS[1], 'status', 'cancelling') end
 redis.call('XADD', KEYS[2], 'MAXLEN', '~', ARGV[2], '*', 'type', 'status', 'status', 'cancelling', 'at', ARGV[1])
 if status == 'running' then
@@ -167,12 +175,15 @@ redis.call('XADD', KEYS[2], 'MAXLEN', '~', ARGV[4], '*', 'type', 'status', 'stat
 return maybeFinish(KEYS[1], KEYS[2], ARGV[3], ARGV[4])
 `;
 
-/** Redis hashes have no "unset": optional fields that are undefined are simply left out. */
+/**
+ * Redis hashes have no "unset": optional fields that are undefined are simply left out. Booleans
+ * are stored as "true"/"false", which the config schema reads back.
+ */
 function definedFields(record: Record<string, unknown>): Record<string, string | number> {
   const out: Record<string, string | number> = {};
   for (const [key, value] of Object.entries(record)) {
     if (typeof value === "string" || typeof value === "number") out[key] = value;
-    // keepFiles: read back through the config schema, which takes "true"/"false".
+    // Booleans (keepFiles, cache): read back through the config schema, which takes "true"/"false".
     else if (typeof value === "boolean") out[key] = String(value);
   }
   return out;
@@ -222,6 +233,7 @@ export class RunStore {
         tokens_image: 0,
         budget_skipped: 0,
         cancelled: 0,
+        cached: 0,
         budget_tokens: 0,
         budget_cost_micros: 0,
         cost_micros: 0,
@@ -289,6 +301,7 @@ export class RunStore {
       valid.status === "skipped" ? (valid.error?.class ?? "") : "",
       extra.costMicros ?? 0,
       extra.estimatedPromptTokens ?? 0,
+      valid.cached === true ? "1" : "0",
     )) as number;
     if (result === -2) throw new RunNotFoundError(runId);
     return result === -1 ? "duplicate" : result === 1 ? "completed-run" : "recorded";
@@ -355,7 +368,11 @@ export class RunStore {
    * Asks a run to stop: queued images are skipped as cancelled, in-flight requests settle, and
    * the run finalizes with status "cancelled".
    */
-  async cancel(runId: string, now = new Date()): Promise<"cancelling" | "finalize" | "already-ended"> {
+  async cancel(
+    runId: string,
+    now = new Date(),
+    haltReason = "",
+  ): Promise<"cancelling" | "finalize" | "already-ended"> {
     const result = (await this.#redis.eval(
       CANCEL,
       2,
@@ -363,6 +380,7 @@ export class RunStore {
       this.keys.events(runId),
       now.toISOString(),
       EVENTS_MAXLEN,
+      haltReason,
     )) as number;
     if (result === -2) throw new RunNotFoundError(runId);
     return result === 2 ? "finalize" : result === 1 ? "cancelling" : "already-ended";
@@ -389,6 +407,18 @@ export class RunStore {
   async isPaused(runId: string): Promise<boolean> {
     const [paused, cancel] = await this.#redis.hmget(this.keys.run(runId), "paused", "cancelRequested");
     return paused === "1" && cancel !== "1";
+  }
+
+  /**
+   * Stops a run that cannot go on (its output can no longer be written): like cancel, queued
+   * images are not sent, and the run ends "failed" with this reason instead of "cancelled".
+   */
+  async halt(
+    runId: string,
+    reason: string,
+    now = new Date(),
+  ): Promise<"cancelling" | "finalize" | "already-ended"> {
+    return this.cancel(runId, now, reason);
   }
 
   /**

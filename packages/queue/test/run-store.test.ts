@@ -29,6 +29,7 @@ function config(runId: string): RunConfig {
     transport: "auto",
     imagesPerRequest: 1,
     keepFiles: false,
+    cache: true,
     taskOptions: "{}",
     configHash: "",
   };
@@ -55,11 +56,24 @@ describe("RunStore", () => {
       scanned: false,
       images: 0,
       done: 0,
+      cached: 0,
       v: REDIS_CONTRACT_VERSION,
     });
     expect(await store.list()).toContain("r1");
     await expect(store.create(config("r1"))).rejects.toThrow(/already exists/);
     await expect(store.require("nope")).rejects.toBeInstanceOf(RunNotFoundError);
+  });
+
+  it("keeps boolean settings that are not their defaults", async () => {
+    await store.create({ ...config("r1b"), keepFiles: true, cache: false });
+    expect(await store.require("r1b")).toMatchObject({ keepFiles: true, cache: false });
+  });
+
+  it("counts cached images in done and in cached", async () => {
+    await store.create(config("r1c"));
+    await store.recordItem("r1c", { ...line("a.jpg", "done"), cached: true });
+    await store.recordItem("r1c", line("b.jpg", "done", 300));
+    expect(await store.require("r1c")).toMatchObject({ done: 2, cached: 1, tokens_prompt: 300 });
   });
 
   it("counts each key once and completes the run exactly once", async () => {

@@ -8,9 +8,11 @@ import {
   AbortMultipartUploadCommand,
   CreateBucketCommand,
   DeleteBucketCommand,
+  DeleteBucketPolicyCommand,
   DeleteObjectsCommand,
   ListMultipartUploadsCommand,
   ListObjectsV2Command,
+  PutBucketPolicyCommand,
 } from "@aws-sdk/client-s3";
 import type { S3Config, Storage } from "@tessera/storage";
 import { openStorage, parseLocation, s3Client } from "@tessera/storage";
@@ -195,4 +197,28 @@ async function deleteBucket(client: S3Client, bucket: string): Promise<void> {
     if (error instanceof Error && error.name === "NoSuchBucket") return;
     throw error;
   }
+}
+
+/**
+ * Denies `actions` ("s3:GetObject", "s3:PutObject") on keys matching `keyPattern` (a policy
+ * resource pattern such as "src/a.png" or "*") to everyone, the bucket's owner included: access
+ * denied on demand. Remove it with clearBucketPolicy before cleanup.
+ */
+export async function denyOnBucket(bucket: TestBucket, actions: string[], keyPattern: string): Promise<void> {
+  const statement = {
+    Effect: "Deny",
+    Principal: "*",
+    Action: actions,
+    Resource: [`arn:aws:s3:::${bucket.bucket}/${keyPattern}`],
+  };
+  await s3Client(bucket.config).send(
+    new PutBucketPolicyCommand({
+      Bucket: bucket.bucket,
+      Policy: JSON.stringify({ Version: "2012-10-17", Statement: [statement] }),
+    }),
+  );
+}
+
+export async function clearBucketPolicy(bucket: TestBucket): Promise<void> {
+  await s3Client(bucket.config).send(new DeleteBucketPolicyCommand({ Bucket: bucket.bucket }));
 }

@@ -30,10 +30,12 @@ const base: RunState = {
   convert: "convert",
   transport: "auto",
   keepFiles: false,
+  cache: true,
   taskOptions: "{}",
   configHash: "",
   budget_skipped: 0,
   cancelled: 0,
+  cached: 0,
   cancelRequested: false,
   budget_tokens: 0,
   budget_cost_micros: 0,
@@ -49,6 +51,13 @@ describe("progress", () => {
     const line = progressLine(base, 10, new Date("2026-01-01T00:01:05Z"));
     expect(line).toBe(
       "[#####.....]  5/10  done 4 failed 1 skipped 2  tokens 12.3k in / 321 out  1m05s  running",
+    );
+  });
+
+  it("says how many done images came from the cache", () => {
+    expect(progressLine({ ...base, cached: 3 }, 10)).toContain("done 4 (3 cached) failed 1");
+    expect(summaryText({ ...base, cached: 3, done: 4 }, [])).toContain(
+      "done 4 of which 3 from the cache, no call",
     );
   });
 

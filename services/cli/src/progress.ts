@@ -41,7 +41,7 @@ export function progressLine(run: RunState, width = 24, now: Date = new Date()):
   return [
     bar,
     `${f.settled}/${total}`,
-    `done ${run.done} failed ${run.failed}${run.blocked ? ` blocked ${run.blocked}` : ""} skipped ${run.skipped}`,
+    `done ${run.done}${run.cached ? ` (${run.cached} cached)` : ""} failed ${run.failed}${run.blocked ? ` blocked ${run.blocked}` : ""} skipped ${run.skipped}`,
     `tokens ${formatCount(run.tokens_prompt)} in / ${formatCount(run.tokens_output)} out`,
     formatDuration(f.elapsedMs),
     run.status,
@@ -58,12 +58,12 @@ export function summaryText(
   const more = run.failed + run.blocked - failures.length;
   return [
     `run ${run.runId}: ${run.status}${run.statusReason ? ` (${run.statusReason})` : ""}`,
-    `  images   ${run.images} (done ${run.done}, failed ${run.failed}, blocked ${run.blocked}); skipped ${run.skipped} other objects${run.unchanged ? `; ${run.unchanged} unchanged since ${run.baseRunId ?? "an earlier run"}` : ""}`,
+    `  images   ${run.images} (done ${run.done}${run.cached ? ` of which ${run.cached} from the cache, no call` : ""}, failed ${run.failed}, blocked ${run.blocked}); skipped ${run.skipped} other objects${run.unchanged ? `; ${run.unchanged} unchanged since ${run.baseRunId ?? "an earlier run"}` : ""}`,
     `  tokens   ${run.tokens_prompt} in (${run.tokens_image} image), ${run.tokens_output} out` +
       (run.estimate_tokens_prompt
         ? `; estimated ${run.estimate_tokens_prompt} in` +
-          (run.done > 0 && run.done < run.images
-            ? ` (${run.estimate_done_prompt} for the ${run.done} images done)`
+          (run.done > 0 && run.done - run.cached < run.images
+            ? ` (${run.estimate_done_prompt} for the ${run.done - run.cached} images done${run.cached ? " by a call" : ""})`
             : "")
         : ""),
     `  cost     ${usd(run.cost_micros)}` +

@@ -31,7 +31,8 @@ async function serve(
   started.push(running.child);
   const url = await new Promise<string>((resolve, reject) => {
     const check = () => {
-      const match = /listening on (http:\/\/\S+)/.exec(running.output());
+      // The three start-up lines may arrive in separate chunks: wait for the last one.
+      const match = /listening on (http:\/\/\S+)[\s\S]*admin: /.exec(running.output());
       if (match) resolve(match[1]!);
       else if (running.child.exitCode !== null) reject(new Error(`emulator exited: ${running.output()}`));
       else setTimeout(check, 20);

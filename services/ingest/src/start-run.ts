@@ -29,6 +29,8 @@ export interface RunRequest {
   /** compare: the sets to compare (--sets); required for compare, refused otherwise. */
   sets?: readonly ImageSet[];
   keepFiles?: boolean;
+  /** Reuse annotations of earlier runs under the same output (default true); false pays again. */
+  cache?: boolean;
   budget?: { maxTokens?: number; maxCostUsd?: number };
   /** Needed to check a cost budget can be priced before anything is spent. */
   prices: Readonly<Record<string, ModelPrice>>;
@@ -248,6 +250,7 @@ export async function startRun(deps: IngestDeps, request: RunRequest): Promise<R
       : { questions: JSON.stringify(Object.fromEntries(request.questions)) }),
     ...(request.sets === undefined ? {} : { sets: JSON.stringify(request.sets) }),
     keepFiles: request.keepFiles ?? false,
+    cache: request.cache ?? true,
     ...(request.budget?.maxTokens === undefined ? {} : { budgetMaxTokens: request.budget.maxTokens }),
     ...(request.budget?.maxCostUsd === undefined
       ? {}

@@ -7,8 +7,16 @@ import { createGeminiClient } from "@tessera/gemini";
 import { startEmulator, type Emulator } from "@tessera/gemini-emulator";
 import { Producer, RunStore, type RunState } from "@tessera/queue";
 import { s3Client, storageCache } from "@tessera/storage";
-import { COLORS, makeScene, useTestBucket, useTestPrefix, type TestBucket } from "@tessera/testing";
-import { runFiles, startWorker } from "@tessera/worker";
+import {
+  clearBucketPolicy,
+  COLORS,
+  denyOnBucket,
+  makeScene,
+  useTestBucket,
+  useTestPrefix,
+  type TestBucket,
+} from "@tessera/testing";
+import { cacheFiles, runFiles, startWorker } from "@tessera/worker";
 import { startRun } from "../src/index.ts";
 
 // A corpus of hostile objects, generated here: each must end with a clear per-image outcome and
@@ -87,6 +95,7 @@ describe("hostile inputs", () => {
       "dots/../escape.png": { bytes: png },
       [`long/${"k".repeat(900)}.png`]: { bytes: png },
       "deleted-after-listing.png": { bytes: png },
+      "access-denied.png": { bytes: png },
       "notes.txt": { bytes: Buffer.from("not an image") },
     };
     const client = s3Client(bucket.config);
@@ -104,6 +113,9 @@ describe("hostile inputs", () => {
     await client.send(
       new PutObjectCommand({ Bucket: bucket.bucket, Key: "hostile//leading-slash.png", Body: png }),
     );
+
+    // Readable to nobody, the bucket's owner included.
+    await denyOnBucket(bucket, ["s3:GetObject"], "hostile/access-denied.png");
 
     const runs = new RunStore(redisEnv.redis, redisEnv.prefix);
     const producer = new Producer(redisEnv.redis, redisEnv.prefix, {
@@ -195,11 +207,20 @@ describe("hostile inputs", () => {
       "failed source_changed: the object was deleted since the run listed it",
     );
     expect(outcome("notes.txt")).toMatch(/^skipped not_an_image/);
+    expect(outcome("access-denied.png")).toMatch(
+      /^failed permanent: could not read the object's header: .*access-denied\.png: access denied/,
+    );
+    await clearBucketPolicy(bucket);
 
-    // Nothing was written outside the run's own folder, whatever the source keys held.
+    // Nothing was written outside the run's own folder and the annotation cache (whose keys are
+    // hashes), whatever the source keys held.
     const written: string[] = [];
     for await (const o of storage(out).list()) written.push(o.key);
-    expect(written.every((k) => k.startsWith(`${runId}/`))).toBe(true);
+    const cacheKey = new RegExp(
+      `^${cacheFiles.folder.replace(/\./g, "\\.")}[0-9a-f]{64}/[0-9a-f]{2}/[0-9a-f]{64}\\.json$`,
+    );
+    expect(written.filter((k) => !k.startsWith(`${runId}/`) && !cacheKey.test(k))).toEqual([]);
+    expect(written.filter((k) => cacheKey.test(k))).toHaveLength(run!.done);
     expect(run!.done + run!.failed).toBe(Object.keys(corpus).length); // every image settled; notes.txt skipped
   });
 });

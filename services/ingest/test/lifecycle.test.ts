@@ -102,6 +102,7 @@ const request = (locations: { source: string; out: string }) => ({
   convert: "convert" as const,
   transport: "auto" as const,
   keepFiles: false,
+  cache: true,
   prices: DEFAULT_PRICES,
 });
 

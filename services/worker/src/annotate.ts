@@ -53,7 +53,7 @@ export async function annotateRequest(
   const request = new RequestRecorder(deps, run, attempt, outcomes);
   const open: Unit[] = [];
   for (const unit of unrecorded) {
-    if (!(await request.reuseWritten(unit))) open.push(unit);
+    if (!(await request.reuseWritten(unit)) && !(await request.reuseCached(unit))) open.push(unit);
   }
   if (open.length === 0) return result();
   if (run.cancelRequested) {
@@ -61,7 +61,9 @@ export async function annotateRequest(
     for (const unit of open) {
       await request.settle(unit, "skipped", {
         class: "cancelled",
-        message: "the run was cancelled before this was sent",
+        message: run.haltReason
+          ? `not sent: the run was halted (${run.haltReason})`
+          : "the run was cancelled before this was sent",
       });
     }
     return result();

@@ -2,7 +2,7 @@ import type { GoogleGenAI } from "@google/genai";
 import type { ModelPrice } from "@tessera/config";
 import type { Logger } from "@tessera/core";
 import type { FilesCache } from "@tessera/gemini";
-import type { FleetRateLimiter, Producer, RunStore } from "@tessera/queue";
+import type { FleetRateLimiter, ImageLeases, Producer, RunStore } from "@tessera/queue";
 import type { Storage } from "@tessera/storage";
 import type { WorkerMetrics } from "./metrics.ts";
 
@@ -16,6 +16,8 @@ export interface WorkerDeps {
   log: Logger;
   /** Shared RPM/TPM/RPD for the whole fleet; absent: only Gemini's own 429s slow us down. */
   limiter?: FleetRateLimiter;
+  /** One worker at a time per image; absent: two deliveries of one image may both pay. */
+  leases?: ImageLeases;
   /** Uploads for the Files API transport, shared by every worker; absent: inline only. */
   files?: FilesCache;
   /** Largest inline request, base64 included: larger images go through the Files API. */

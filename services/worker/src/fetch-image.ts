@@ -1,6 +1,12 @@
 import { errorMessage, TesseraError } from "@tessera/core";
 import type { ImageRef, RunState } from "@tessera/queue";
-import { ObjectNotFoundError, ObjectTooLargeError, PreconditionFailedError } from "@tessera/storage";
+import {
+  AccessDeniedError,
+  LocationNotFoundError,
+  ObjectNotFoundError,
+  ObjectTooLargeError,
+  PreconditionFailedError,
+} from "@tessera/storage";
 import type { WorkerDeps } from "./deps.ts";
 
 /** Reads the object the run listed (same ETag), with storage errors mapped to Tessera's classes. */
@@ -18,6 +24,10 @@ export async function fetchImage(deps: WorkerDeps, run: RunState, ref: ImageRef)
       throw new TesseraError("source_changed", "the object was deleted since the run listed it", {
         cause: err,
       });
+    }
+    if (err instanceof AccessDeniedError || err instanceof LocationNotFoundError) {
+      // Retrying will not change a permission or bring a bucket back; `tessera retry --failed` can.
+      throw new TesseraError("permanent", err.message, { cause: err });
     }
     if (err instanceof ObjectTooLargeError) {
       throw new TesseraError("bad_image", `source object larger than ${deps.maxSourceBytes} bytes`, {

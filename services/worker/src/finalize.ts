@@ -1,5 +1,6 @@
 import type { ManifestLine } from "@tessera/core";
 import type { RunState } from "@tessera/queue";
+import { AccessDeniedError, LocationNotFoundError } from "@tessera/storage";
 import type { WorkerDeps } from "./deps.ts";
 import { buildExport, readAnnotations, SPATIAL_TASKS } from "./exports.ts";
 import { runFiles } from "./layout.ts";
@@ -21,6 +22,7 @@ export function runSummary(run: RunState): Record<string, unknown> {
       objects: run.objects,
       images: run.images,
       done: run.done,
+      cached: run.cached,
       failed: run.failed,
       blocked: run.blocked,
       unchanged: run.unchanged,
@@ -51,6 +53,19 @@ export async function finalizeRun(deps: WorkerDeps, runId: string): Promise<void
   if (!["finalizing", "completed", "budget_exhausted", "cancelled"].includes(run.status)) {
     throw new Error(`run ${runId} is ${run.status}, not ready to finalize`);
   }
+  try {
+    await writeRunFiles(deps, run);
+  } catch (err) {
+    if (!(err instanceof LocationNotFoundError || err instanceof AccessDeniedError)) throw err;
+    // Retrying cannot bring a bucket back: say so. The outcomes stay in Redis (`tessera status`).
+    const reason = `could not write the run's files: ${err.message}; every outcome is kept in Redis`;
+    deps.log.error("run failed", { runId, error: reason });
+    await deps.runs.setStatus(runId, "failed", run.haltReason ? `${run.haltReason}; ${reason}` : reason);
+  }
+}
+
+async function writeRunFiles(deps: WorkerDeps, run: RunState): Promise<void> {
+  const runId = run.runId;
   // The whole manifest is held in memory to sort it: ~200 bytes a line, so ~200 MB per million
   // images. A streamed multipart upload from a sorted Redis index would lift that bound.
   const lines: ManifestLine[] = [];
@@ -75,11 +90,13 @@ export async function finalizeRun(deps: WorkerDeps, runId: string): Promise<void
     );
     await out.put(runFiles.coco(runId), coco.body, { contentType: coco.contentType });
   }
-  const status = run.cancelRequested
-    ? "cancelled"
-    : run.budget_skipped > 0
-      ? "budget_exhausted"
-      : "completed";
+  const status = run.haltReason
+    ? "failed"
+    : run.cancelRequested
+      ? "cancelled"
+      : run.budget_skipped > 0
+        ? "budget_exhausted"
+        : "completed";
   const final: RunState = { ...run, status, finishedAt: finishedAt.toISOString() };
   await out.put(runFiles.runJson(runId), JSON.stringify(runSummary(final), null, 2) + "\n", {
     contentType: "application/json",
@@ -99,7 +116,7 @@ export async function finalizeRun(deps: WorkerDeps, runId: string): Promise<void
       ? `${run.budget_skipped} images skipped: budget spent`
       : status === "cancelled"
         ? `cancelled; ${run.cancelled} images not sent`
-        : undefined,
+        : run.haltReason,
     finishedAt,
   );
   deps.log.info("run completed", { runId, done: run.done, failed: run.failed, skipped: run.skipped });

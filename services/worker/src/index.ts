@@ -5,3 +5,5 @@ export * from "./finalize.ts";
 export * from "./worker.ts";
 export * from "./exports.ts";
 export * from "./metrics.ts";
+export * from "./leased.ts";
+export * from "./annotation-cache.ts";

@@ -12,3 +12,13 @@ export const runFiles = {
   preview: (runId: string, sourceKey: string) => `${runId}/previews/${sourceKey}.png`,
   coco: (runId: string) => `${runId}/coco.json`,
 };
+
+/**
+ * The output location's annotation cache, shared by every run writing there (annotation-cache.ts).
+ * Run ids cannot contain ".", so this folder never collides with a run's.
+ */
+export const cacheFiles = {
+  folder: ".tessera-cache/v1/",
+  entry: (settingsHash: string, objectHash: string) =>
+    `.tessera-cache/v1/${settingsHash}/${objectHash.slice(0, 2)}/${objectHash}.json`,
+};

@@ -20,6 +20,11 @@ export async function record(
 
 export function doneLine(unit: Unit, annotation: Annotation, attempts: number, now: Date): ManifestLine {
   const { usage } = annotation;
+  // A cached annotation was paid for by the run it came from: this run was billed nothing.
+  const paid =
+    annotation.cachedFrom === undefined
+      ? { tokens: { prompt: usage.promptTokens, output: usage.outputTokens, image: usage.imageTokens } }
+      : { cached: true };
   return {
     key: unit.key,
     etag: unit.etag,
@@ -27,7 +32,7 @@ export function doneLine(unit: Unit, annotation: Annotation, attempts: number, n
     status: "done",
     ...(unit.set ? {} : { mime: annotation.source.mime }),
     annotationKey: unit.annotationKey,
-    tokens: { prompt: usage.promptTokens, output: usage.outputTokens, image: usage.imageTokens },
+    ...paid,
     attempts,
     at: now.toISOString(),
   };

@@ -1,5 +1,6 @@
 import type { Annotation, ManifestLine, Usage } from "@tessera/core";
 import type { RunState } from "@tessera/queue";
+import { reuseCachedAnnotation, storeInCache } from "./annotation-cache.ts";
 import type { WorkerDeps } from "./deps.ts";
 import type { Attempt } from "./prepare-units.ts";
 import { doneLine, findWrittenAnnotation, record } from "./record.ts";
@@ -25,7 +26,19 @@ export class RequestRecorder {
   async reuseWritten(unit: Unit): Promise<boolean> {
     const earlier = await findWrittenAnnotation(this.#deps, this.#run, unit);
     if (!earlier) return false;
+    // The crash may have come before the cache entry was written.
+    await storeInCache(this.#deps, this.#run, earlier);
     const line = doneLine(unit, earlier, this.#attempt.number, this.#deps.now());
+    if ((await record(this.#deps, this.#run.runId, line)) !== "duplicate")
+      this.#outcomes.set(unit.key, "done");
+    return true;
+  }
+
+  /** An earlier run under the same output annotated this very object with the same settings. */
+  async reuseCached(unit: Unit): Promise<boolean> {
+    const cached = await reuseCachedAnnotation(this.#deps, this.#run, unit);
+    if (!cached) return false;
+    const line = doneLine(unit, cached, this.#attempt.number, this.#deps.now());
     if ((await record(this.#deps, this.#run.runId, line)) !== "duplicate")
       this.#outcomes.set(unit.key, "done");
     return true;

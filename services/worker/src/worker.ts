@@ -1,9 +1,10 @@
 import { DelayedError, UnrecoverableError, Worker, type Job } from "bullmq";
 import type { Redis } from "ioredis";
 import { createConsumer, RunNotFoundError, sweepFinalizing } from "@tessera/queue";
-import { annotateRequest, recordUnexpectedFailure, RetryLater } from "./annotate.ts";
+import { recordUnexpectedFailure, RetryLater } from "./annotate.ts";
 import type { WorkerDeps } from "./deps.ts";
 import { finalizeRun } from "./finalize.ts";
+import { annotateLeased, LeaseHeld } from "./leased.ts";
 import { unitsOf } from "./units.ts";
 
 export interface WorkerOptions {
@@ -20,6 +21,9 @@ export interface RunningWorker {
   workers: Worker[];
   close(): Promise<void>;
 }
+
+/** Longest wait before a job whose image another worker holds looks again. */
+const LEASE_POLL_MS = 2_000;
 
 /** Fallback pause when a 429 carries no RetryInfo. */
 const DEFAULT_RATE_LIMIT_MS = 10_000;
@@ -54,9 +58,17 @@ export async function startWorker(deps: WorkerDeps, options: WorkerOptions): Pro
         }
         const started = performance.now();
         try {
-          const outcomes = await annotateRequest(deps, payload, attempt);
+          const outcomes = await annotateLeased(deps, payload, attempt);
           deps.metrics?.annotated(outcomes, (performance.now() - started) / 1000);
         } catch (err) {
+          if (err instanceof LeaseHeld) {
+            // Back off until the other worker is done or its lease lapses, looking again at least
+            // every few seconds (the holder usually finishes long before its TTL); no attempt is used.
+            const jitter = Math.floor(Math.random() * 500);
+            const wait = Math.min(err.retryInMs, LEASE_POLL_MS) + 100 + jitter;
+            await job.moveToDelayed(Date.now() + wait, token);
+            throw new DelayedError();
+          }
           const errorClass = err instanceof RetryLater ? err.cause.errorClass : "error";
           deps.metrics?.annotated(
             unitsOf(payload).map(() => errorClass),
@@ -93,7 +105,8 @@ export async function startWorker(deps: WorkerDeps, options: WorkerOptions): Pro
   const workers = [annotate, runs];
   for (const worker of workers) {
     worker.on("failed", (job, err) => {
-      if (err instanceof UnrecoverableError || err.name === "RateLimitError") return;
+      if (err instanceof UnrecoverableError || err.name === "RateLimitError" || err instanceof DelayedError)
+        return;
       deps.log.warn("job attempt failed", { queue: worker.name, jobId: job?.id, error: err.message });
     });
     worker.on("error", (err) => deps.log.error("worker error", { queue: worker.name, error: err.message }));

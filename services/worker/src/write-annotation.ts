@@ -2,9 +2,10 @@ import { ANNOTATION_SCHEMA_VERSION, annotationSchema, type Annotation, type Usag
 import type { GenerateResult } from "@tessera/gemini";
 import type { PreparedImage } from "@tessera/imaging";
 import type { ImageRef, RunState } from "@tessera/queue";
-import { locatedObjects, renderPreview, type ExportRecord, type TaskResult } from "@tessera/tasks";
+import type { TaskResult } from "@tessera/tasks";
 import type { WorkerDeps } from "./deps.ts";
-import { runFiles } from "./layout.ts";
+import { putAnnotation } from "./annotation-cache.ts";
+import { writePreview } from "./preview.ts";
 import type { Transport } from "./send.ts";
 import type { Unit } from "./units.ts";
 
@@ -84,17 +85,7 @@ export async function writeAnnotation(
     startedAt: startedAt.toISOString(),
     completedAt: deps.now().toISOString(),
   } satisfies Annotation);
-  const out = deps.storage(run.out);
-  await out.put(item.unit.annotationKey, JSON.stringify(annotation, null, 2) + "\n", {
-    contentType: "application/json",
-  });
-  const objects = item.unit.set
-    ? undefined
-    : locatedObjects({ task: run.task, result: item.result, source: annotation.source } as ExportRecord);
-  if (objects !== undefined) {
-    // A picture of what was found, drawn on the original (orientation applied).
-    const preview = await renderPreview(item.images[0]!.bytes, objects);
-    await out.put(runFiles.preview(run.runId, item.unit.key), preview, { contentType: "image/png" });
-  }
+  await putAnnotation(deps, run, item.unit.annotationKey, annotation);
+  await writePreview(deps, run, item.unit.key, annotation, () => Promise.resolve(item.images[0]!.bytes));
   return annotation;
 }

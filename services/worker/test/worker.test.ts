@@ -79,6 +79,7 @@ async function createRun(files: Record<string, Buffer>, extra: Partial<RunConfig
     transport: "auto",
     imagesPerRequest: 1,
     keepFiles: false,
+    cache: true,
     taskOptions: "{}",
     configHash: "",
     ...extra,

@@ -3,7 +3,7 @@ import { resolve } from "node:path";
 import { pathToFileURL } from "node:url";
 import type { Command } from "commander";
 import { FilesCache } from "@tessera/gemini";
-import { FleetRateLimiter } from "@tessera/queue";
+import { FleetRateLimiter, ImageLeases } from "@tessera/queue";
 import { UsageError } from "@tessera/core";
 import { annotationFileSchema } from "@tessera/tasks";
 import { startEmulator } from "@tessera/gemini-emulator";
@@ -66,6 +66,7 @@ export function registerDemo(program: Command, common: (cmd: Command) => Command
         storage: ctx.storage,
         log: ctx.log,
         limiter: new FleetRateLimiter(ctx.redis, config.env.TESSERA_PREFIX, config.rateLimits),
+        leases: new ImageLeases(ctx.redis, config.env.TESSERA_PREFIX, config.env.TESSERA_JOB_LOCK_MS),
         maxImageBytes: config.env.TESSERA_MAX_IMAGE_BYTES,
         maxSourceBytes: config.env.TESSERA_MAX_SOURCE_BYTES,
         prices: config.prices,

@@ -19,6 +19,7 @@ interface RunFlags extends CommonFlags, RunOptionFlags, InputFileFlags {
   wait?: boolean;
   json?: boolean;
   keepFiles?: boolean;
+  cache: boolean;
 }
 
 export function registerRun(program: Command, common: (cmd: Command) => Command): void {
@@ -35,6 +36,10 @@ export function registerRun(program: Command, common: (cmd: Command) => Command)
             "continue a run whose scan did not finish (same source, output and options)",
           )
           .option("--keep-files", "keep the run's Files API uploads when it ends (they expire after 48 h)")
+          .option(
+            "--no-cache",
+            "pay again for images an earlier run under the same --out already annotated with the same settings (results still refresh the cache)",
+          )
           .option("--wait", "show progress until the run ends, then print a summary")
           .option("--json", "print machine-readable output"),
       ),
@@ -73,6 +78,7 @@ export function registerRun(program: Command, common: (cmd: Command) => Command)
               source: source!,
               out: flags.out!,
               keepFiles: flags.keepFiles === true,
+              cache: flags.cache,
               prices: config.prices,
               ...(questions === undefined ? {} : { questions }),
               ...(sets === undefined ? {} : { sets }),

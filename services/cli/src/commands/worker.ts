@@ -1,6 +1,6 @@
 import type { Command } from "commander";
 import { FilesCache } from "@tessera/gemini";
-import { FleetRateLimiter } from "@tessera/queue";
+import { FleetRateLimiter, ImageLeases } from "@tessera/queue";
 import { instrumentGemini, serveMetrics, startWorker, WorkerMetrics } from "@tessera/worker";
 import { configFrom, geminiClientFor, openContext, type CommonFlags } from "../context.ts";
 
@@ -34,6 +34,7 @@ export function registerWorker(program: Command, common: (cmd: Command) => Comma
         storage: ctx.storage,
         log: ctx.log,
         limiter: new FleetRateLimiter(ctx.redis, config.env.TESSERA_PREFIX, config.rateLimits),
+        leases: new ImageLeases(ctx.redis, config.env.TESSERA_PREFIX, config.env.TESSERA_JOB_LOCK_MS),
         maxImageBytes: config.env.TESSERA_MAX_IMAGE_BYTES,
         maxSourceBytes: config.env.TESSERA_MAX_SOURCE_BYTES,
         prices: config.prices,

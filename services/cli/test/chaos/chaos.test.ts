@@ -232,9 +232,20 @@ describe("chaos", () => {
             (emulator.stats.byRouteAndStatus.generateContent[503] ?? 0),
           ...chaos,
         };
-        console.info(`chaos figures: ${JSON.stringify(figures)}`);
         expect(paid).toBeGreaterThanOrEqual(run.done);
         expect(paid - run.done).toBeLessThanOrEqual(inFlightAtCrashes);
+
+        // The same run again, after all that: every image done above comes from the annotation
+        // cache (crashes included), and only the others are sent.
+        const again = await tessera(["run", source, "--out", out, "--wait", "--json"], env, 180_000);
+        expect(again.code, again.stderr).toBe(0);
+        const rerun = JSON.parse(again.stdout) as RunState;
+        const rerunPaid = (emulator.stats.byRouteAndStatus.generateContent[200] ?? 0) - paid;
+        console.info(
+          `chaos figures: ${JSON.stringify({ ...figures, rerunCached: rerun.cached, rerunDone: rerun.done, rerunPaidCalls: rerunPaid })}`,
+        );
+        expect(rerun.cached).toBe(run.done);
+        expect(rerun.done + rerun.failed + rerun.blocked).toBe(IMAGES);
       } finally {
         for (const w of workers) w.child.kill("SIGTERM");
         await Promise.all(workers.map((w) => exitOf(w.child)));
