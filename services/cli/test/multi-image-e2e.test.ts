@@ -73,6 +73,7 @@ afterAll(async () => {
 interface RunView {
   runId: string;
   done: number;
+  cached?: number;
   failed: number;
   skipped: number;
   tokens_prompt: number;
@@ -181,9 +182,14 @@ describe("several images per request, end to end", () => {
   });
 
   it("a cut-off answer fails only the images whose keys it lost; their share of the bill is still counted", async () => {
-    // One request for every image; the emulator cuts its answer at half its tokens.
+    // One request for every image; the emulator cuts its answer at half its tokens. The first
+    // test's annotations are in the cache of this output: --no-cache, so the images are sent.
     emulator.failNext(1, "truncate");
-    const { run: view, annotations, lines } = await run("caption", ["--images-per-request", "8"]);
+    const {
+      run: view,
+      annotations,
+      lines,
+    } = await run("caption", ["--images-per-request", "8", "--no-cache"]);
     expect(requests.filter((r) => r.status === 200)).toHaveLength(1);
     const lost = SCENES.filter((spec) => lines.get(spec.key)?.status === "failed");
     const kept = SCENES.filter((spec) => lines.get(spec.key)?.status === "done");
@@ -205,6 +211,23 @@ describe("several images per request, end to end", () => {
       if (!annotation.partial) expect(annotation.result.caption).toContain(`${sent.width}x${sent.height}`);
     }
     expect(view.tokens_prompt).toBe(emulator.stats.billedPromptTokens);
+  });
+
+  it("a re-run with the cache pays nothing for images annotated in requests of several", async () => {
+    // Every image the first caption run annotated is in this output's cache (the cut-off run's
+    // failures stored nothing, its successes refreshed their entries): nothing is sent; the torn
+    // image fails again before any call.
+    const { run: view, annotations, lines } = await run("caption", ["--images-per-request", "4"]);
+    expect(view).toMatchObject({ done: SCENES.length, failed: 1, cached: SCENES.length, tokens_prompt: 0 });
+    expect(requests).toHaveLength(0);
+    for (const spec of SCENES) {
+      const annotation = annotations.get(spec.key)!;
+      if (annotation.task !== "caption") throw new Error(annotation.task);
+      expect(lines.get(spec.key)).toMatchObject({ status: "done", cached: true });
+      expect(lines.get(spec.key)?.tokens).toBeUndefined();
+      expect(annotation.cachedFrom).toBeDefined();
+      expect(annotation.source.key).toBe(spec.key);
+    }
   });
 
   it("classify: 3 per request, each label one of its own image's colours", async () => {
