@@ -1,0 +1,63 @@
+import sharp from "sharp";
+import type { Storage } from "@tessera/storage";
+
+/** A small deterministic PRNG (mulberry32), so every run benchmarks the same bytes. */
+function random(seed: number): () => number {
+  let a = seed >>> 0;
+  return () => {
+    a = (a + 0x6d2b79f5) >>> 0;
+    let t = a;
+    t = Math.imul(t ^ (t >>> 15), t | 1);
+    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
+    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
+  };
+}
+
+export interface PhotoOptions {
+  width: number;
+  height: number;
+  seed: number;
+  format: "jpeg" | "png";
+  /** Noise is drawn at 1/grain of the size then smoothed up: larger grain, smoother and smaller file. */
+  grain?: number;
+  quality?: number;
+}
+
+/**
+ * A photo-like image: smooth random texture, so JPEG and PNG sizes are those of real photos
+ * rather than of flat synthetic scenes (which compress to almost nothing).
+ */
+export async function makePhoto(options: PhotoOptions): Promise<Buffer> {
+  const grain = options.grain ?? 4;
+  const w = Math.max(1, Math.round(options.width / grain));
+  const h = Math.max(1, Math.round(options.height / grain));
+  const next = random(options.seed);
+  const pixels = Buffer.alloc(w * h * 3);
+  for (let i = 0; i < pixels.length; i++) pixels[i] = Math.floor(next() * 256);
+  const image = sharp(pixels, { raw: { width: w, height: h, channels: 3 } }).resize(
+    options.width,
+    options.height,
+    { kernel: "cubic", fit: "fill" },
+  );
+  return options.format === "jpeg"
+    ? image.jpeg({ quality: options.quality ?? 85 }).toBuffer()
+    : image.png({ compressionLevel: 6 }).toBuffer();
+}
+
+/** Puts every object, `concurrency` at a time. */
+export async function uploadAll(
+  storage: Storage,
+  count: number,
+  object: (index: number) => { key: string; body: Buffer; contentType: string },
+  concurrency = 32,
+): Promise<void> {
+  let next = 0;
+  await Promise.all(
+    Array.from({ length: Math.min(concurrency, count) }, async () => {
+      while (next < count) {
+        const { key, body, contentType } = object(next++);
+        await storage.put(key, body, { contentType });
+      }
+    }),
+  );
+}
