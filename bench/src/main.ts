@@ -56,13 +56,17 @@ function parseArgs(argv: string[]): { names: string[]; quick: boolean; values: M
 async function main(): Promise<void> {
   const { names, quick, values } = parseArgs(process.argv.slice(2));
   if (names.length === 0) throw new Error(`name a scenario\n${usage()}`);
-  const chosen = names.includes("all") ? SCENARIOS : names.map((n) => {
-    const s = SCENARIOS.find((x) => x.name === n);
-    if (s === undefined) throw new Error(`unknown scenario "${n}" (known: ${SCENARIOS.map((x) => x.name).join(", ")}, all)`);
-    return s;
-  });
+  const chosen = names.includes("all")
+    ? SCENARIOS
+    : names.map((n) => {
+        const s = SCENARIOS.find((x) => x.name === n);
+        if (s === undefined)
+          throw new Error(`unknown scenario "${n}" (known: ${SCENARIOS.map((x) => x.name).join(", ")}, all)`);
+        return s;
+      });
   for (const name of values.keys()) {
-    if (!chosen.some((s) => name in s.knobs)) throw new Error(`--${name}: no chosen scenario has this knob\n${usage()}`);
+    if (!chosen.some((s) => name in s.knobs))
+      throw new Error(`--${name}: no chosen scenario has this knob\n${usage()}`);
   }
   for (const scenario of chosen) {
     const knobs: Record<string, number> = {};

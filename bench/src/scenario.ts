@@ -16,5 +16,5 @@ export interface Scenario<K extends string = string> {
 
 /** Keeps the knob names of each scenario checked while the list holds them all. */
 export function defineScenario<K extends string>(scenario: Scenario<K>): Scenario {
-  return scenario as unknown as Scenario;
+  return scenario;
 }

@@ -104,7 +104,11 @@ export function cpuSeconds(pid: number | undefined): number {
 export const BARE_LOOP = fileURLToPath(new URL("../loops/bare-loop.ts", import.meta.url));
 
 /** Starts `count` worker processes and waits until each one is listening to the queue. */
-export async function startWorkers(count: number, concurrency: number, env: NodeJS.ProcessEnv): Promise<BenchProcess[]> {
+export async function startWorkers(
+  count: number,
+  concurrency: number,
+  env: NodeJS.ProcessEnv,
+): Promise<BenchProcess[]> {
   const workers = Array.from({ length: count }, () =>
     startTessera(["worker", "--concurrency", String(concurrency)], { ...env, LOG_LEVEL: "info" }),
   );

@@ -63,13 +63,18 @@ export function table(result: ScenarioResult): string {
   const rows = result.metrics.map((m) => {
     const s = summarize(m.samples);
     const target = result.targets.find((t) => t.metric === m.name);
-    const verdict = target === undefined ? "" : `${target.label}: ${targetMet(target, s.median) ? "met" : "MISSED"}`;
+    const verdict =
+      target === undefined ? "" : `${target.label}: ${targetMet(target, s.median) ? "met" : "MISSED"}`;
     const range = m.samples.length > 1 ? `${fmt(s.min)} - ${fmt(s.max)}` : "";
     return [m.name, m.unit, fmt(s.median), range, String(m.samples.length), verdict];
   });
   const header = ["metric", "unit", "median", "min - max", "runs", "target"];
   const widths = header.map((h, i) => Math.max(h.length, ...rows.map((r) => r[i]!.length)));
-  const line = (cells: string[]) => cells.map((c, i) => (i >= 2 && i <= 4 ? c.padStart(widths[i]!) : c.padEnd(widths[i]!))).join("  ").trimEnd();
+  const line = (cells: string[]) =>
+    cells
+      .map((c, i) => (i >= 2 && i <= 4 ? c.padStart(widths[i]!) : c.padEnd(widths[i]!)))
+      .join("  ")
+      .trimEnd();
   return [line(header), line(widths.map((w) => "-".repeat(w))), ...rows.map(line)].join("\n");
 }
 

@@ -27,7 +27,8 @@ export async function openBench(
   emulatorOptions: EmulatorOptions,
   extraEnv: Record<string, string> = {},
 ): Promise<BenchEnv> {
-  const { prefix, redis, cleanup } = await useTestPrefix(`bench-${label}`);
+  const namespace = await useTestPrefix(`bench-${label}`);
+  const { prefix, redis } = namespace;
   const bucket = await useTestBucket();
   const emulator = await startEmulator({ port: 0, ...emulatorOptions });
   const env: NodeJS.ProcessEnv = {
@@ -51,7 +52,7 @@ export async function openBench(
     },
     close: async () => {
       await emulator.close();
-      await cleanup();
+      await namespace.cleanup();
       await bucket.cleanup();
     },
   };

@@ -61,14 +61,21 @@ async function loop(): Promise<void> {
           {
             role: "user",
             parts: [
-              { inlineData: { mimeType: object.ContentType ?? "image/jpeg", data: Buffer.from(bytes).toString("base64") } },
+              {
+                inlineData: {
+                  mimeType: object.ContentType ?? "image/jpeg",
+                  data: Buffer.from(bytes).toString("base64"),
+                },
+              },
               { text: request.prompt },
             ],
           },
         ],
         config: {
           ...request.generationConfig,
-          ...(request.systemInstruction === undefined ? {} : { systemInstruction: request.systemInstruction }),
+          ...(request.systemInstruction === undefined
+            ? {}
+            : { systemInstruction: request.systemInstruction }),
           maxOutputTokens: 1024,
         },
       });

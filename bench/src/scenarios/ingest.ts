@@ -11,7 +11,8 @@ import { openBench, type BenchEnv } from "../harness/setup.ts";
 import { defineScenario } from "../scenario.ts";
 
 const PER_DIR = 1000;
-const keyOf = (i: number) => `d${String(Math.floor(i / PER_DIR)).padStart(3, "0")}/img-${String(i).padStart(6, "0")}.jpg`;
+const keyOf = (i: number) =>
+  `d${String(Math.floor(i / PER_DIR)).padStart(3, "0")}/img-${String(i).padStart(6, "0")}.jpg`;
 
 /** Bytes Redis holds for every key of the namespace (MEMORY USAGE, exact for small values). */
 async function namespaceBytes(redis: Redis, prefix: string): Promise<{ bytes: number; keys: number }> {
@@ -64,9 +65,14 @@ async function measure(bench: BenchEnv, source: string, out: string, objects: nu
 
 export const ingestScenario = defineScenario({
   name: "ingest",
-  summary: "list + header probe + enqueue: objects/s, peak RSS of the run command, Redis bytes per queued job",
+  summary:
+    "list + header probe + enqueue: objects/s, peak RSS of the run command, Redis bytes per queued job",
   knobs: {
-    s3: { default: 100_000, quick: 300, help: "objects in the S3 bucket (uploading 100k to RGW takes a while)" },
+    s3: {
+      default: 100_000,
+      quick: 300,
+      help: "objects in the S3 bucket (uploading 100k to RGW takes a while)",
+    },
     file: { default: 100_000, quick: 1000, help: "objects in a file:// folder (0 skips the variant)" },
     runs: { default: 3, quick: 1, help: "measured runs per variant" },
   },
@@ -80,12 +86,23 @@ export const ingestScenario = defineScenario({
       const variants: { name: string; objects: number; source: string; out: string }[] = [];
       if (s3 > 0) {
         const t = performance.now();
-        await uploadAll(bench.bucket.storage("src"), s3, (i) => ({ key: keyOf(i), body, contentType: "image/jpeg" }), 64);
+        await uploadAll(
+          bench.bucket.storage("src"),
+          s3,
+          (i) => ({ key: keyOf(i), body, contentType: "image/jpeg" }),
+          64,
+        );
         console.error(`uploaded ${s3} objects to S3 in ${((performance.now() - t) / 1000).toFixed(0)} s`);
-        variants.push({ name: "s3", objects: s3, source: `s3://${bench.bucket.bucket}/src`, out: `s3://${bench.bucket.bucket}/out` });
+        variants.push({
+          name: "s3",
+          objects: s3,
+          source: `s3://${bench.bucket.bucket}/src`,
+          out: `s3://${bench.bucket.bucket}/out`,
+        });
       }
       if (file > 0) {
-        for (let d = 0; d * PER_DIR < file; d++) await mkdir(join(dir, "src", keyOf(d * PER_DIR).split("/")[0]!), { recursive: true });
+        for (let d = 0; d * PER_DIR < file; d++)
+          await mkdir(join(dir, "src", keyOf(d * PER_DIR).split("/")[0]!), { recursive: true });
         let next = 0;
         await Promise.all(
           Array.from({ length: 32 }, async () => {
@@ -93,26 +110,59 @@ export const ingestScenario = defineScenario({
           }),
         );
         await mkdir(join(dir, "out"));
-        variants.push({ name: "file", objects: file, source: pathToFileURL(join(dir, "src")).href, out: pathToFileURL(join(dir, "out")).href });
+        variants.push({
+          name: "file",
+          objects: file,
+          source: pathToFileURL(join(dir, "src")).href,
+          out: pathToFileURL(join(dir, "out")).href,
+        });
       }
       for (const v of variants) {
         const results: Measured[] = [];
         for (let r = 0; r < runs; r++) {
           results.push(await measure(bench, v.source, v.out, v.objects));
           const m = results.at(-1)!;
-          console.error(`${v.name} run ${r + 1}: ${m.objectsPerSecond.toFixed(0)} objects/s, ${m.peakRssMiB.toFixed(0)} MiB, ${m.redisBytesPerJob.toFixed(0)} B/job`);
+          console.error(
+            `${v.name} run ${r + 1}: ${m.objectsPerSecond.toFixed(0)} objects/s, ${m.peakRssMiB.toFixed(0)} MiB, ${m.redisBytesPerJob.toFixed(0)} B/job`,
+          );
         }
         metrics.push(
-          { name: `${v.name}: objects/s (command wall clock)`, unit: "objects/s", samples: results.map((m) => m.objectsPerSecond) },
-          { name: `${v.name}: objects/s (scan only)`, unit: "objects/s", samples: results.map((m) => m.scanPerSecond) },
-          { name: `${v.name}: peak RSS of the run command`, unit: "MiB", samples: results.map((m) => m.peakRssMiB) },
-          { name: `${v.name}: Redis per queued job`, unit: "bytes", samples: results.map((m) => m.redisBytesPerJob) },
+          {
+            name: `${v.name}: objects/s (command wall clock)`,
+            unit: "objects/s",
+            samples: results.map((m) => m.objectsPerSecond),
+          },
+          {
+            name: `${v.name}: objects/s (scan only)`,
+            unit: "objects/s",
+            samples: results.map((m) => m.scanPerSecond),
+          },
+          {
+            name: `${v.name}: peak RSS of the run command`,
+            unit: "MiB",
+            samples: results.map((m) => m.peakRssMiB),
+          },
+          {
+            name: `${v.name}: Redis per queued job`,
+            unit: "bytes",
+            samples: results.map((m) => m.redisBytesPerJob),
+          },
         );
       }
       await bench.resetRedis();
       const targets = variants.flatMap((v) => [
-        { metric: `${v.name}: objects/s (command wall clock)`, op: ">=" as const, value: 2000, label: ">= 2,000/s" },
-        { metric: `${v.name}: peak RSS of the run command`, op: "<=" as const, value: 256, label: "<= 256 MB" },
+        {
+          metric: `${v.name}: objects/s (command wall clock)`,
+          op: ">=" as const,
+          value: 2000,
+          label: ">= 2,000/s",
+        },
+        {
+          metric: `${v.name}: peak RSS of the run command`,
+          op: "<=" as const,
+          value: 256,
+          label: "<= 256 MB",
+        },
         { metric: `${v.name}: Redis per queued job`, op: "<=" as const, value: 1024, label: "<= 1 KB" },
       ]);
       return {
@@ -121,9 +171,11 @@ export const ingestScenario = defineScenario({
         conditions: {
           variants: variants.map((v) => ({ name: v.name, objects: v.objects })),
           objects: `64x48 JPEG (${body.length} bytes) in folders of ${PER_DIR}`,
-          command: "tessera run <source> --out <out> --json (no --wait, no workers): timed from spawn to exit",
+          command:
+            "tessera run <source> --out <out> --json (no --wait, no workers): timed from spawn to exit",
           scanOnly: "createdAt to scannedAt of the run hash (no process start-up)",
-          redis: "MEMORY USAGE summed over every key of the run's namespace after the scan, over the objects queued",
+          redis:
+            "MEMORY USAGE summed over every key of the run's namespace after the scan, over the objects queued",
         },
       };
     } finally {

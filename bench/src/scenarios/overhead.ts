@@ -9,18 +9,25 @@ const POOL = 40;
 
 export const overheadScenario = defineScenario({
   name: "overhead",
-  summary: "images/s through Tessera (CLI run + worker processes, Redis, S3) vs a bare loop, emulator latency 0",
+  summary:
+    "images/s through Tessera (CLI run + worker processes, Redis, S3) vs a bare loop, emulator latency 0",
   knobs: {
     images: { default: 2000, quick: 60, help: "images of ~200 KB (1024x768 JPEG)" },
     workers: { default: 2, quick: 2, help: "Tessera worker processes" },
-    concurrency: { default: 8, quick: 4, help: "images in flight per worker; the bare loop runs workers x concurrency" },
+    concurrency: {
+      default: 8,
+      quick: 4,
+      help: "images in flight per worker; the bare loop runs workers x concurrency",
+    },
     runs: { default: 3, quick: 1, help: "measured runs of each side, interleaved" },
   },
   async run({ images, workers, concurrency, runs }) {
     const bench = await openBench("overhead", { latencyMs: 0 });
     try {
       const pool = await Promise.all(
-        Array.from({ length: POOL }, (_, i) => makePhoto({ width: 1024, height: 768, seed: i + 1, format: "jpeg", grain: 7 })),
+        Array.from({ length: POOL }, (_, i) =>
+          makePhoto({ width: 1024, height: 768, seed: i + 1, format: "jpeg", grain: 7 }),
+        ),
       );
       const source = bench.bucket.storage("src");
       await uploadAll(source, images, (i) => ({
@@ -47,7 +54,14 @@ export const overheadScenario = defineScenario({
         let emu = process.cpuUsage();
         let t0 = performance.now();
         const run = await runTessera(
-          ["run", `s3://${bench.bucket.bucket}/src`, "--out", `s3://${bench.bucket.bucket}/out-tessera-${r}`, "--wait", "--json"],
+          [
+            "run",
+            `s3://${bench.bucket.bucket}/src`,
+            "--out",
+            `s3://${bench.bucket.bucket}/out-tessera-${r}`,
+            "--wait",
+            "--json",
+          ],
           bench.env,
         );
         const tesseraSeconds = (performance.now() - t0) / 1000;
@@ -58,7 +72,8 @@ export const overheadScenario = defineScenario({
         await Promise.all(fleet.map((w) => w.stop()));
         workerRss.push(Math.max(...fleet.map((w) => w.exitStats()?.peakRssBytes ?? 0)) / 2 ** 20);
         const summary = parseRunSummary(run.stdout());
-        if (summary.done !== images) throw new Error(`Tessera annotated ${summary.done} of ${images}: ${run.stdout()}`);
+        if (summary.done !== images)
+          throw new Error(`Tessera annotated ${summary.done} of ${images}: ${run.stdout()}`);
         tessera.push(images / tesseraSeconds);
 
         // The bare loop, same emulator, same concurrency in total.
@@ -75,11 +90,14 @@ export const overheadScenario = defineScenario({
         const bareSeconds = (performance.now() - t0) / 1000;
         if (code !== 0) throw new Error(`bare loop failed:\n${loop.output()}`);
         const answer = JSON.parse(loop.stdout().trim()) as { images: number; errors: number };
-        if (answer.images !== images) throw new Error(`bare loop did ${answer.images} of ${images}: ${loop.output()}`);
+        if (answer.images !== images)
+          throw new Error(`bare loop did ${answer.images} of ${images}: ${loop.output()}`);
         bare.push(images / bareSeconds);
         bareCpu.push(loop.exitStats()?.cpuSeconds ?? Number.NaN);
         ratio.push(tessera.at(-1)! / bare.at(-1)!);
-        console.error(`run ${r + 1}: tessera ${tessera.at(-1)!.toFixed(1)}/s, bare ${bare.at(-1)!.toFixed(1)}/s`);
+        console.error(
+          `run ${r + 1}: tessera ${tessera.at(-1)!.toFixed(1)}/s, bare ${bare.at(-1)!.toFixed(1)}/s`,
+        );
       }
       const metrics: Metric[] = [
         { name: "tessera", unit: "images/s", samples: tessera },

@@ -7,9 +7,14 @@ import { defineScenario } from "../scenario.ts";
 
 export const rateLimitScenario = defineScenario({
   name: "rate-limit",
-  summary: "share of the RPM limit a fleet uses, 429s, and speed-up over the guide's sequential loop (~1 s latency)",
+  summary:
+    "share of the RPM limit a fleet uses, 429s, and speed-up over the guide's sequential loop (~1 s latency)",
   knobs: {
-    rpm: { default: 1000, quick: 120, help: "requests per minute, enforced by the emulator and given to the fleet" },
+    rpm: {
+      default: 1000,
+      quick: 120,
+      help: "requests per minute, enforced by the emulator and given to the fleet",
+    },
     tpm: { default: 1_000_000, quick: 1_000_000, help: "input tokens per minute, likewise" },
     minutes: { default: 2, quick: 1, help: "whole minutes measured from the first request" },
     latency: { default: 1000, quick: 1000, help: "emulator latency per call in ms (+-10 %)" },
@@ -28,7 +33,11 @@ export const rateLimitScenario = defineScenario({
         rateLimits: { all: { rpm, tpm } },
         onRequest: (event: EmulatorRequestEvent) => {
           if (event.route === "generateContent")
-            arrivals.push({ at: Date.now() - event.durationMs, status: event.status, key: event.headers["x-goog-api-key"] });
+            arrivals.push({
+              at: Date.now() - event.durationMs,
+              status: event.status,
+              key: event.headers["x-goog-api-key"],
+            });
         },
       },
       { TESSERA_RPM: String(rpm), TESSERA_TPM: String(tpm) },
@@ -37,7 +46,9 @@ export const rateLimitScenario = defineScenario({
       // Enough work that the queue never runs dry inside the measured minutes.
       const images = rpm * minutes + Math.ceil(rpm / 4);
       const pool = await Promise.all(
-        Array.from({ length: 20 }, (_, i) => makePhoto({ width: 320, height: 240, seed: i + 1, format: "jpeg", grain: 4 })),
+        Array.from({ length: 20 }, (_, i) =>
+          makePhoto({ width: 320, height: 240, seed: i + 1, format: "jpeg", grain: 4 }),
+        ),
       );
       await uploadAll(bench.bucket.storage("src"), images, (i) => ({
         key: `img-${String(i).padStart(6, "0")}.jpg`,
@@ -61,14 +72,25 @@ export const rateLimitScenario = defineScenario({
         const fleet = await startWorkers(workers, concurrency, bench.env);
         const t0 = performance.now();
         const run = await runTessera(
-          ["run", `s3://${bench.bucket.bucket}/src`, "--out", `s3://${bench.bucket.bucket}/out-${r}`, "--wait", "--json"],
+          [
+            "run",
+            `s3://${bench.bucket.bucket}/src`,
+            "--out",
+            `s3://${bench.bucket.bucket}/out-${r}`,
+            "--wait",
+            "--json",
+          ],
           bench.env,
         );
         const seconds = (performance.now() - t0) / 1000;
         await Promise.all(fleet.map((w) => w.stop()));
         const summary = parseRunSummary(run.stdout());
-        if (summary.done !== images) throw new Error(`Tessera annotated ${summary.done} of ${images}: ${run.stdout()}`);
-        const ok = arrivals.filter((a) => a.status === 200).map((a) => a.at).sort((a, b) => a - b);
+        if (summary.done !== images)
+          throw new Error(`Tessera annotated ${summary.done} of ${images}: ${run.stdout()}`);
+        const ok = arrivals
+          .filter((a) => a.status === 200)
+          .map((a) => a.at)
+          .sort((a, b) => a - b);
         const first = ok[0]!;
         const inWindow = ok.filter((t) => t < first + minutes * 60_000).length;
         const tokensPerRequest = (bench.emulator.stats.billedPromptTokens - billedBefore) / ok.length;
@@ -122,7 +144,8 @@ export const rateLimitScenario = defineScenario({
           emulator: `latency ${latency * 0.9}-${latency * 1.1} ms, RPM ${rpm}, TPM ${tpm}`,
           fleet: `${workers} worker processes x concurrency ${concurrency}, TESSERA_RPM=${rpm}, TESSERA_TPM=${tpm}`,
           share: `successful requests arriving in the first ${minutes} whole minutes from the first, over ${minutes} x RPM`,
-          endToEnd: "images / wall clock of `tessera run --wait` (scan, the last partial minute and the manifest included)",
+          endToEnd:
+            "images / wall clock of `tessera run --wait` (scan, the last partial minute and the manifest included)",
           sequential: `${sequential} images through the bare loop at concurrency 1 (S3 get -> generateContent -> S3 put)`,
         },
       };

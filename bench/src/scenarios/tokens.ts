@@ -45,7 +45,8 @@ const mean = (xs: number[]) => xs.reduce((a, b) => a + b, 0) / xs.length;
 
 export const tokensScenario = defineScenario({
   name: "tokens",
-  summary: "image tokens and bytes sent per image: originals vs the detail policies; estimate vs the emulator's bill",
+  summary:
+    "image tokens and bytes sent per image: originals vs the detail policies; estimate vs the emulator's bill",
   knobs: {
     photos: { default: 8, quick: 2, help: "4032x3024 JPEG photos" },
     dense: { default: 4, quick: 1, help: "4032x3024 JPEG photos of dense texture (worst case for bytes)" },
@@ -55,24 +56,42 @@ export const tokensScenario = defineScenario({
   async run({ photos, dense, panoramas, mixed }) {
     const bench = await openBench("tokens", { latencyMs: 0 });
     try {
-      const counts: Record<Group, number> = { photo: photos, "photo-dense": dense, panorama: panoramas, mixed };
+      const counts: Record<Group, number> = {
+        photo: photos,
+        "photo-dense": dense,
+        panorama: panoramas,
+        mixed,
+      };
       const keys: { key: string; group: Group; width: number; height: number }[] = [];
       for (const group of Object.keys(GROUPS) as Group[]) {
         const sizes = GROUPS[group];
         for (let i = 0; i < counts[group]; i++) {
           const [width, height] = sizes[i % sizes.length]!;
-          keys.push({ key: `${group}/${String(i).padStart(3, "0")}-${width}x${height}.jpg`, group, width, height });
+          keys.push({
+            key: `${group}/${String(i).padStart(3, "0")}-${width}x${height}.jpg`,
+            group,
+            width,
+            height,
+          });
         }
       }
       const source = bench.bucket.storage("src");
       // One at a time: a 16000x4000 texture is large, and the machine is shared.
       for (const [i, k] of keys.entries()) {
-        const body = await makePhoto({ width: k.width, height: k.height, seed: i + 1, format: "jpeg", quality: 90, ...CONTENT[k.group] });
+        const body = await makePhoto({
+          width: k.width,
+          height: k.height,
+          seed: i + 1,
+          format: "jpeg",
+          quality: 90,
+          ...CONTENT[k.group],
+        });
         await source.put(k.key, body, { contentType: "image/jpeg" });
       }
 
       const metrics: Metric[] = [];
-      const put = (name: string, unit: string, value: number) => metrics.push({ name, unit, samples: [value] });
+      const put = (name: string, unit: string, value: number) =>
+        metrics.push({ name, unit, samples: [value] });
       const byDetail = new Map<string, SentRecord[]>();
       const estimateGap: number[] = [];
       for (const detail of DETAILS) {
@@ -81,12 +100,22 @@ export const tokensScenario = defineScenario({
         const fleet = await startWorkers(1, 4, bench.env);
         const out = `out-${detail}`;
         const run = await runTessera(
-          ["run", `s3://${bench.bucket.bucket}/src`, "--out", `s3://${bench.bucket.bucket}/${out}`, "--detail", detail, "--wait", "--json"],
+          [
+            "run",
+            `s3://${bench.bucket.bucket}/src`,
+            "--out",
+            `s3://${bench.bucket.bucket}/${out}`,
+            "--detail",
+            detail,
+            "--wait",
+            "--json",
+          ],
           bench.env,
         );
         await Promise.all(fleet.map((w) => w.stop()));
         const summary = parseRunSummary(run.stdout());
-        if (summary.done !== keys.length) throw new Error(`${detail}: ${summary.done} of ${keys.length} annotated: ${run.stdout()}`);
+        if (summary.done !== keys.length)
+          throw new Error(`${detail}: ${summary.done} of ${keys.length} annotated: ${run.stdout()}`);
         const billed = bench.emulator.stats.billedPromptTokens - billedBefore;
         const outStorage = bench.bucket.storage(`${out}/${summary.runId}/annotations`);
         const records: SentRecord[] = [];
@@ -95,8 +124,12 @@ export const tokensScenario = defineScenario({
         }
         byDetail.set(detail, records);
         put(`estimate - billed prompt tokens, ${detail}`, "tokens", summary.estimate_done_prompt - billed);
-        estimateGap.push(Math.abs(summary.estimate_done_prompt - billed) + Math.abs(summary.tokens_prompt - billed));
-        console.error(`${detail}: estimate ${summary.estimate_done_prompt}, recorded ${summary.tokens_prompt}, emulator billed ${billed}`);
+        estimateGap.push(
+          Math.abs(summary.estimate_done_prompt - billed) + Math.abs(summary.tokens_prompt - billed),
+        );
+        console.error(
+          `${detail}: estimate ${summary.estimate_done_prompt}, recorded ${summary.tokens_prompt}, emulator billed ${billed}`,
+        );
       }
       const groupOf = (r: SentRecord) => r.source.key.split("/")[0] as Group;
       for (const group of Object.keys(GROUPS) as Group[]) {
@@ -106,15 +139,28 @@ export const tokensScenario = defineScenario({
         put(
           `${group}: documented tokens of the original`,
           "tokens/image",
-          mean(original.map((r) => imageTokens({ width: r.source.width, height: r.source.height }, MODEL).tokens)),
+          mean(
+            original.map(
+              (r) => imageTokens({ width: r.source.width, height: r.source.height }, MODEL).tokens,
+            ),
+          ),
         );
         for (const detail of DETAILS) {
           const records = byDetail.get(detail)!.filter((r) => groupOf(r) === group);
-          put(`${group}: image tokens, ${detail}`, "tokens/image", mean(records.map((r) => r.usage.imageTokens)));
+          put(
+            `${group}: image tokens, ${detail}`,
+            "tokens/image",
+            mean(records.map((r) => r.usage.imageTokens)),
+          );
           put(`${group}: bytes sent, ${detail}`, "KB/image", mean(records.map((r) => r.sent.bytes)) / 1000);
         }
         const meanOf = (detail: string, field: (r: SentRecord) => number) =>
-          mean(byDetail.get(detail)!.filter((r) => groupOf(r) === group).map(field));
+          mean(
+            byDetail
+              .get(detail)!
+              .filter((r) => groupOf(r) === group)
+              .map(field),
+          );
         put(
           `${group}: tokens original / low`,
           "x",
@@ -126,7 +172,11 @@ export const tokensScenario = defineScenario({
           meanOf("original", (r) => r.source.bytes) / meanOf("standard", (r) => r.sent.bytes),
         );
       }
-      put("estimate and record vs emulator bill, all details", "tokens off", estimateGap.reduce((a, b) => a + b, 0));
+      put(
+        "estimate and record vs emulator bill, all details",
+        "tokens off",
+        estimateGap.reduce((a, b) => a + b, 0),
+      );
       return {
         metrics,
         targets: [
@@ -140,7 +190,8 @@ export const tokensScenario = defineScenario({
           content: CONTENT,
           jpegQuality: 90,
           runs: "one: token counts and bytes are deterministic",
-          estimate: "estimate_done_prompt and tokens_prompt of the run hash against the emulator's billedPromptTokens",
+          estimate:
+            "estimate_done_prompt and tokens_prompt of the run hash against the emulator's billedPromptTokens",
         },
       };
     } finally {

@@ -23,11 +23,17 @@ export const workerMemoryScenario = defineScenario({
       const distinct = Math.min(images, 4);
       const pool: Buffer[] = [];
       for (let i = 0; i < distinct; i++)
-        pool.push(await makePhoto({ width, height, seed: i + 1, format, grain: 32, sensorNoise: 5, quality: 90 }));
+        pool.push(
+          await makePhoto({ width, height, seed: i + 1, format, grain: 32, sensorNoise: 5, quality: 90 }),
+        );
       await uploadAll(
         bench.bucket.storage("src"),
         images,
-        (i) => ({ key: `big-${String(i).padStart(4, "0")}.${format === "png" ? "png" : "jpg"}`, body: pool[i % distinct]!, contentType: `image/${format}` }),
+        (i) => ({
+          key: `big-${String(i).padStart(4, "0")}.${format === "png" ? "png" : "jpg"}`,
+          body: pool[i % distinct]!,
+          contentType: `image/${format}`,
+        }),
         4,
       );
       const rss: number[] = [];
@@ -37,16 +43,26 @@ export const workerMemoryScenario = defineScenario({
         const [worker] = await startWorkers(1, concurrency, bench.env);
         const t0 = performance.now();
         const run = await runTessera(
-          ["run", `s3://${bench.bucket.bucket}/src`, "--out", `s3://${bench.bucket.bucket}/out-${r}`, "--wait", "--json"],
+          [
+            "run",
+            `s3://${bench.bucket.bucket}/src`,
+            "--out",
+            `s3://${bench.bucket.bucket}/out-${r}`,
+            "--wait",
+            "--json",
+          ],
           bench.env,
         );
         const seconds = (performance.now() - t0) / 1000;
         await worker!.stop();
         const summary = parseRunSummary(run.stdout());
-        if (summary.done !== images) throw new Error(`annotated ${summary.done} of ${images}: ${run.stdout()}\n${worker!.output()}`);
+        if (summary.done !== images)
+          throw new Error(`annotated ${summary.done} of ${images}: ${run.stdout()}\n${worker!.output()}`);
         rss.push((worker!.exitStats()?.peakRssBytes ?? Number.NaN) / 2 ** 20);
         rate.push(images / seconds);
-        console.error(`run ${r + 1}: peak RSS ${rss.at(-1)!.toFixed(0)} MiB, ${rate.at(-1)!.toFixed(2)} images/s`);
+        console.error(
+          `run ${r + 1}: peak RSS ${rss.at(-1)!.toFixed(0)} MiB, ${rate.at(-1)!.toFixed(2)} images/s`,
+        );
       }
       return {
         metrics: [
