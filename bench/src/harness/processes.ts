@@ -24,10 +24,14 @@ export interface BenchProcess {
   stop(signal?: NodeJS.Signals): Promise<number | null>;
 }
 
-/** Runs a Node script with the RSS probe preloaded. */
+/**
+ * Runs a Node script with the RSS probe preloaded. BENCH_NODE_ARGS (space-separated) goes to every
+ * such process, for profiles: `--cpu-prof --cpu-prof-dir=/tmp/prof` or `--max-old-space-size=128`.
+ */
 export function startNode(script: string, args: string[], env: NodeJS.ProcessEnv): BenchProcess {
   const rssDir = mkdtempSync(join(tmpdir(), "tessera-bench-rss-"));
-  const child = spawn(process.execPath, ["--import", PROBE, script, ...args], {
+  const nodeArgs = (process.env["BENCH_NODE_ARGS"] ?? "").split(" ").filter((a) => a !== "");
+  const child = spawn(process.execPath, [...nodeArgs, "--import", PROBE, script, ...args], {
     env: { ...env, BENCH_RSS_DIR: rssDir },
     stdio: ["ignore", "pipe", "pipe"],
   });

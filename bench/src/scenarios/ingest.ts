@@ -14,30 +14,49 @@ const PER_DIR = 1000;
 const keyOf = (i: number) =>
   `d${String(Math.floor(i / PER_DIR)).padStart(3, "0")}/img-${String(i).padStart(6, "0")}.jpg`;
 
-/** Bytes Redis holds for every key of the namespace (MEMORY USAGE, exact for small values). */
-async function namespaceBytes(redis: Redis, prefix: string): Promise<{ bytes: number; keys: number }> {
+/**
+ * Bytes Redis holds for every key of the namespace (MEMORY USAGE, exact for small values), in
+ * total and by kind of key (ids replaced by <id>), which shows where a queued job's bytes go.
+ */
+async function namespaceBytes(
+  redis: Redis,
+  prefix: string,
+  runId: string,
+): Promise<{ bytes: number; keys: number; byKind: Map<string, { keys: number; bytes: number }> }> {
   let cursor = "0";
   let bytes = 0;
   let keys = 0;
+  const byKind = new Map<string, { keys: number; bytes: number }>();
   do {
     const [next, batch] = await redis.scan(cursor, "MATCH", `${prefix}:*`, "COUNT", 1000);
     cursor = next;
     const pipeline = redis.pipeline();
     for (const key of batch) pipeline.memory("USAGE", key, "SAMPLES", "0");
-    for (const [error, size] of (await pipeline.exec()) ?? []) {
-      if (error === null) bytes += Number(size ?? 0);
+    for (const [i, [error, size]] of ((await pipeline.exec()) ?? []).entries()) {
+      if (error !== null) continue;
+      bytes += Number(size ?? 0);
+      const kind = batch[i]!.slice(prefix.length + 1)
+        .replaceAll(runId, "<run>")
+        .replace(/<run>-[0-9a-f]{24}/, "<job>");
+      const entry = byKind.get(kind) ?? { keys: 0, bytes: 0 };
+      entry.keys++;
+      entry.bytes += Number(size ?? 0);
+      byKind.set(kind, entry);
     }
     keys += batch.length;
   } while (cursor !== "0");
-  return { bytes, keys };
+  return { bytes, keys, byKind };
 }
 
 interface Measured {
   objectsPerSecond: number;
   scanPerSecond: number;
   peakRssMiB: number;
+  cpuMsPerObject: number;
   redisBytesPerJob: number;
   redisKeys: number;
+  /** The largest kinds of key, e.g. "annotate:<job>: 20000 keys, 890 B/job". */
+  redisBreakdown: string[];
 }
 
 async function measure(bench: BenchEnv, source: string, out: string, objects: number): Promise<Measured> {
@@ -53,13 +72,19 @@ async function measure(bench: BenchEnv, source: string, out: string, objects: nu
     runHash["createdAt"] !== undefined && runHash["scannedAt"] !== undefined
       ? (Date.parse(runHash["scannedAt"]) - Date.parse(runHash["createdAt"])) / 1000
       : Number.NaN;
-  const { bytes, keys } = await namespaceBytes(bench.redis, bench.prefix);
+  const { bytes, keys, byKind } = await namespaceBytes(bench.redis, bench.prefix, started.runId);
+  const redisBreakdown = [...byKind.entries()]
+    .sort((a, b) => b[1].bytes - a[1].bytes)
+    .slice(0, 5)
+    .map(([kind, e]) => `${kind}: ${e.keys} keys, ${(e.bytes / objects).toFixed(0)} B/job`);
   return {
     objectsPerSecond: objects / seconds,
     scanPerSecond: objects / scanSeconds,
     peakRssMiB: (run.exitStats()?.peakRssBytes ?? Number.NaN) / 2 ** 20,
+    cpuMsPerObject: ((run.exitStats()?.cpuSeconds ?? Number.NaN) * 1000) / objects,
     redisBytesPerJob: bytes / objects,
     redisKeys: keys,
+    redisBreakdown,
   };
 }
 
@@ -117,6 +142,7 @@ export const ingestScenario = defineScenario({
           out: pathToFileURL(join(dir, "out")).href,
         });
       }
+      const breakdowns = new Map<string, string[]>();
       for (const v of variants) {
         const results: Measured[] = [];
         for (let r = 0; r < runs; r++) {
@@ -150,6 +176,7 @@ export const ingestScenario = defineScenario({
         );
       }
       await bench.resetRedis();
+      const notes = [...breakdowns.entries()].map(([name, lines]) => `${name} Redis by key: ${lines.join("; ")}`);
       const targets = variants.flatMap((v) => [
         {
           metric: `${v.name}: objects/s (command wall clock)`,
@@ -168,6 +195,7 @@ export const ingestScenario = defineScenario({
       return {
         metrics,
         targets,
+        notes,
         conditions: {
           variants: variants.map((v) => ({ name: v.name, objects: v.objects })),
           objects: `64x48 JPEG (${body.length} bytes) in folders of ${PER_DIR}`,
