@@ -21,7 +21,7 @@ function packageOf(url: string): string {
   if (url.startsWith("node:")) return "node internals";
   const modules = /node_modules\/(?:\.pnpm\/[^/]+\/node_modules\/)?((?:@[^/]+\/)?[^/]+)/.exec(url);
   if (modules !== null) return modules[1]!;
-  const workspace = /\/(packages|services|bench)\/([^/]+)\//.exec(url);
+  const workspace = /.*\/(packages|services)\/([^/]+)\//.exec(url);
   if (workspace !== null) return `@tessera/${workspace[2]}`;
   return url;
 }
@@ -47,7 +47,10 @@ function summarize(file: string): string {
     [...map.entries()]
       .sort((a, b) => b[1] - a[1])
       .slice(0, n)
-      .map(([name, ms]) => `  ${ms.toFixed(0).padStart(7)} ms ${((ms / busy) * 100).toFixed(1).padStart(5)} %  ${name}`);
+      .map(
+        ([name, ms]) =>
+          `  ${ms.toFixed(0).padStart(7)} ms ${((ms / busy) * 100).toFixed(1).padStart(5)} %  ${name}`,
+      );
   return [
     `${file}: ${totalMs.toFixed(0)} ms wall, ${busy.toFixed(0)} ms on CPU (JS, GC, native)`,
     "by package:",

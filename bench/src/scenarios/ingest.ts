@@ -152,6 +152,7 @@ export const ingestScenario = defineScenario({
             `${v.name} run ${r + 1}: ${m.objectsPerSecond.toFixed(0)} objects/s, ${m.peakRssMiB.toFixed(0)} MiB, ${m.redisBytesPerJob.toFixed(0)} B/job`,
           );
         }
+        breakdowns.set(v.name, results.at(-1)!.redisBreakdown);
         metrics.push(
           {
             name: `${v.name}: objects/s (command wall clock)`,
@@ -169,6 +170,11 @@ export const ingestScenario = defineScenario({
             samples: results.map((m) => m.peakRssMiB),
           },
           {
+            name: `${v.name}: CPU of the run command`,
+            unit: "ms/object",
+            samples: results.map((m) => m.cpuMsPerObject),
+          },
+          {
             name: `${v.name}: Redis per queued job`,
             unit: "bytes",
             samples: results.map((m) => m.redisBytesPerJob),
@@ -176,7 +182,9 @@ export const ingestScenario = defineScenario({
         );
       }
       await bench.resetRedis();
-      const notes = [...breakdowns.entries()].map(([name, lines]) => `${name} Redis by key: ${lines.join("; ")}`);
+      const notes = [...breakdowns.entries()].map(
+        ([name, lines]) => `${name} Redis by key: ${lines.join("; ")}`,
+      );
       const targets = variants.flatMap((v) => [
         {
           metric: `${v.name}: objects/s (command wall clock)`,
