@@ -1,17 +1,6 @@
 import sharp from "sharp";
 import type { Storage } from "@tessera/storage";
-
-/** A small deterministic PRNG (mulberry32), so every run benchmarks the same bytes. */
-function random(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
+import { seededRandom } from "@tessera/testing";
 
 export interface PhotoOptions {
   width: number;
@@ -36,7 +25,8 @@ export async function makePhoto(options: PhotoOptions): Promise<Buffer> {
   const grain = options.grain ?? 4;
   const w = Math.max(1, Math.round(options.width / grain));
   const h = Math.max(1, Math.round(options.height / grain));
-  const next = random(options.seed);
+  // Seeded, so every run benchmarks the same bytes.
+  const next = seededRandom(options.seed);
   const pixels = Buffer.alloc(w * h * 3);
   for (let i = 0; i < pixels.length; i++) pixels[i] = Math.floor(next() * 256);
   let image = sharp(pixels, { raw: { width: w, height: h, channels: 3 } }).resize(

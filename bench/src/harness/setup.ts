@@ -1,6 +1,7 @@
 import type { Redis } from "ioredis";
 import { startEmulator, type Emulator, type EmulatorOptions } from "@tessera/gemini-emulator";
 import { deleteByPrefix, useTestBucket, useTestPrefix, type TestBucket } from "@tessera/testing";
+import { runTessera, type BenchProcess } from "./processes.ts";
 
 export const MODEL = "gemini-2.5-flash";
 export const API_KEY = "tessera-bench";
@@ -79,4 +80,23 @@ export interface RunSummary {
 export function parseRunSummary(stdout: string): RunSummary {
   const line = stdout.trim().split("\n").at(-1) ?? "";
   return JSON.parse(line) as RunSummary;
+}
+
+/**
+ * `tessera run s3://<bucket>/src --out s3://<bucket>/<out> --wait --json` with workers already
+ * listening, timed from spawn to exit (scan, every annotation, the manifest).
+ */
+export async function runAndWait(
+  bench: BenchEnv,
+  out: string,
+  extraArgs: string[] = [],
+): Promise<{ run: BenchProcess; summary: RunSummary; seconds: number }> {
+  const started = performance.now();
+  const s3 = `s3://${bench.bucket.bucket}`;
+  const run = await runTessera(
+    ["run", `${s3}/src`, "--out", `${s3}/${out}`, ...extraArgs, "--wait", "--json"],
+    bench.env,
+  );
+  const seconds = (performance.now() - started) / 1000;
+  return { run, summary: parseRunSummary(run.stdout()), seconds };
 }

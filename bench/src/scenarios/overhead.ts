@@ -1,8 +1,8 @@
 import { performance } from "node:perf_hooks";
 import { makePhoto, uploadAll } from "../harness/images.ts";
-import { BARE_LOOP, cpuSeconds, runTessera, startNode, startWorkers } from "../harness/processes.ts";
+import { BARE_LOOP, cpuSeconds, startNode, startWorkers } from "../harness/processes.ts";
 import type { Metric } from "../harness/report.ts";
-import { MODEL, openBench, parseRunSummary } from "../harness/setup.ts";
+import { MODEL, openBench, runAndWait } from "../harness/setup.ts";
 import { defineScenario } from "../scenario.ts";
 
 const POOL = 40;
@@ -52,32 +52,19 @@ export const overheadScenario = defineScenario({
         const fleet = await startWorkers(workers, concurrency, bench.env);
         const fleetCpuBefore = fleet.reduce((s, w) => s + cpuSeconds(w.child.pid), 0);
         let emu = process.cpuUsage();
-        let t0 = performance.now();
-        const run = await runTessera(
-          [
-            "run",
-            `s3://${bench.bucket.bucket}/src`,
-            "--out",
-            `s3://${bench.bucket.bucket}/out-tessera-${r}`,
-            "--wait",
-            "--json",
-          ],
-          bench.env,
-        );
-        const tesseraSeconds = (performance.now() - t0) / 1000;
+        const { run, summary, seconds: tesseraSeconds } = await runAndWait(bench, `out-tessera-${r}`);
         emu = process.cpuUsage(emu);
         workerCpu.push(fleet.reduce((s, w) => s + cpuSeconds(w.child.pid), 0) - fleetCpuBefore);
         runCpu.push(run.exitStats()?.cpuSeconds ?? Number.NaN);
         emulatorCpu.push((emu.user + emu.system) / 1e6);
         await Promise.all(fleet.map((w) => w.stop()));
         workerRss.push(Math.max(...fleet.map((w) => w.exitStats()?.peakRssBytes ?? 0)) / 2 ** 20);
-        const summary = parseRunSummary(run.stdout());
         if (summary.done !== images)
           throw new Error(`Tessera annotated ${summary.done} of ${images}: ${run.stdout()}`);
         tessera.push(images / tesseraSeconds);
 
         // The bare loop, same emulator, same concurrency in total.
-        t0 = performance.now();
+        const t0 = performance.now();
         const loop = startNode(BARE_LOOP, [], {
           ...bench.env,
           BARE_BUCKET: bench.bucket.bucket,

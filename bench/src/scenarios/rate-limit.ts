@@ -1,8 +1,7 @@
-import { performance } from "node:perf_hooks";
 import type { EmulatorRequestEvent } from "@tessera/gemini-emulator";
 import { makePhoto, uploadAll } from "../harness/images.ts";
-import { BARE_LOOP, runTessera, startNode, startWorkers } from "../harness/processes.ts";
-import { MODEL, openBench, parseRunSummary } from "../harness/setup.ts";
+import { BARE_LOOP, startNode, startWorkers } from "../harness/processes.ts";
+import { MODEL, openBench, runAndWait } from "../harness/setup.ts";
 import { defineScenario } from "../scenario.ts";
 
 export const rateLimitScenario = defineScenario({
@@ -70,21 +69,8 @@ export const rateLimitScenario = defineScenario({
         arrivals.length = 0;
         const billedBefore = bench.emulator.stats.billedPromptTokens;
         const fleet = await startWorkers(workers, concurrency, bench.env);
-        const t0 = performance.now();
-        const run = await runTessera(
-          [
-            "run",
-            `s3://${bench.bucket.bucket}/src`,
-            "--out",
-            `s3://${bench.bucket.bucket}/out-${r}`,
-            "--wait",
-            "--json",
-          ],
-          bench.env,
-        );
-        const seconds = (performance.now() - t0) / 1000;
+        const { run, summary, seconds } = await runAndWait(bench, `out-${r}`);
         await Promise.all(fleet.map((w) => w.stop()));
-        const summary = parseRunSummary(run.stdout());
         if (summary.done !== images)
           throw new Error(`Tessera annotated ${summary.done} of ${images}: ${run.stdout()}`);
         const ok = arrivals

@@ -1,8 +1,8 @@
 import { imageTokens } from "@tessera/imaging";
 import { makePhoto } from "../harness/images.ts";
-import { runTessera, startWorkers } from "../harness/processes.ts";
+import { startWorkers } from "../harness/processes.ts";
 import type { Metric } from "../harness/report.ts";
-import { MODEL, openBench, parseRunSummary } from "../harness/setup.ts";
+import { MODEL, openBench, runAndWait } from "../harness/setup.ts";
 import { defineScenario } from "../scenario.ts";
 
 const GROUPS = {
@@ -99,21 +99,8 @@ export const tokensScenario = defineScenario({
         const billedBefore = bench.emulator.stats.billedPromptTokens;
         const fleet = await startWorkers(1, 4, bench.env);
         const out = `out-${detail}`;
-        const run = await runTessera(
-          [
-            "run",
-            `s3://${bench.bucket.bucket}/src`,
-            "--out",
-            `s3://${bench.bucket.bucket}/${out}`,
-            "--detail",
-            detail,
-            "--wait",
-            "--json",
-          ],
-          bench.env,
-        );
+        const { run, summary } = await runAndWait(bench, out, ["--detail", detail]);
         await Promise.all(fleet.map((w) => w.stop()));
-        const summary = parseRunSummary(run.stdout());
         if (summary.done !== keys.length)
           throw new Error(`${detail}: ${summary.done} of ${keys.length} annotated: ${run.stdout()}`);
         const billed = bench.emulator.stats.billedPromptTokens - billedBefore;

@@ -1,7 +1,6 @@
-import { performance } from "node:perf_hooks";
 import { makePhoto, uploadAll } from "../harness/images.ts";
-import { runTessera, startWorkers } from "../harness/processes.ts";
-import { openBench, parseRunSummary } from "../harness/setup.ts";
+import { startWorkers } from "../harness/processes.ts";
+import { openBench, runAndWait } from "../harness/setup.ts";
 import { defineScenario } from "../scenario.ts";
 
 export const workerMemoryScenario = defineScenario({
@@ -41,21 +40,8 @@ export const workerMemoryScenario = defineScenario({
       for (let r = 0; r < runs; r++) {
         await bench.resetRedis();
         const [worker] = await startWorkers(1, concurrency, bench.env);
-        const t0 = performance.now();
-        const run = await runTessera(
-          [
-            "run",
-            `s3://${bench.bucket.bucket}/src`,
-            "--out",
-            `s3://${bench.bucket.bucket}/out-${r}`,
-            "--wait",
-            "--json",
-          ],
-          bench.env,
-        );
-        const seconds = (performance.now() - t0) / 1000;
+        const { run, summary, seconds } = await runAndWait(bench, `out-${r}`);
         await worker!.stop();
-        const summary = parseRunSummary(run.stdout());
         if (summary.done !== images)
           throw new Error(`annotated ${summary.done} of ${images}: ${run.stdout()}\n${worker!.output()}`);
         rss.push((worker!.exitStats()?.peakRssBytes ?? Number.NaN) / 2 ** 20);
