@@ -83,4 +83,9 @@ async function main(): Promise<void> {
   closeS3Clients();
 }
 
-await main();
+try {
+  await main();
+} catch (error) {
+  console.error(`bench: ${error instanceof Error ? (error.stack ?? error.message) : String(error)}`);
+  process.exitCode = 1;
+}
