@@ -93,7 +93,7 @@ const MIME: Record<SceneFormat, string> = {
 };
 
 /** mulberry32: small, fast and the same on every platform, so a seed always gives one scene. */
-function random(seed: number): () => number {
+export function seededRandom(seed: number): () => number {
   let a = seed >>> 0;
   return () => {
     a = (a + 0x6d2b79f5) >>> 0;
@@ -124,7 +124,7 @@ export async function generateScene(options: GenerateSceneOptions): Promise<Gene
   if (!Number.isInteger(count) || count < 0 || count > SCENE_COLORS.length) {
     throw new RangeError(`shapes must be 0-${SCENE_COLORS.length}, got ${count}`);
   }
-  const rng = random(seed);
+  const rng = seededRandom(seed);
   const objects = placeObjects(width, height, count, rng);
   const pixels = render(width, height, background, objects);
   const stored = storeForOrientation(pixels, width, height, orientation);

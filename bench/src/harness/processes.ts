@@ -1,0 +1,121 @@
+import { spawn, type ChildProcess } from "node:child_process";
+import { mkdtempSync, readFileSync, rmSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { fileURLToPath } from "node:url";
+
+const PROBE = fileURLToPath(new URL("./rss-probe.ts", import.meta.url));
+export const TESSERA_MAIN = fileURLToPath(new URL("../../../services/cli/src/main.ts", import.meta.url));
+
+export interface ExitStats {
+  peakRssBytes: number;
+  cpuSeconds: number;
+}
+
+export interface BenchProcess {
+  child: ChildProcess;
+  /** stdout and stderr so far (stdout apart, for --json answers). */
+  output(): string;
+  stdout(): string;
+  /** Resolves with the exit code once the process has exited. */
+  exited: Promise<number | null>;
+  /** Peak RSS and CPU time, known once the process has exited (from the preloaded probe). */
+  exitStats(): ExitStats | undefined;
+  stop(signal?: NodeJS.Signals): Promise<number | null>;
+}
+
+/**
+ * Runs a Node script with the RSS probe preloaded. BENCH_NODE_ARGS (space-separated) goes to every
+ * such process, for profiles: `--cpu-prof --cpu-prof-dir=/tmp/prof` or `--max-old-space-size=128`.
+ */
+export function startNode(script: string, args: string[], env: NodeJS.ProcessEnv): BenchProcess {
+  const rssDir = mkdtempSync(join(tmpdir(), "tessera-bench-rss-"));
+  const nodeArgs = (process.env["BENCH_NODE_ARGS"] ?? "").split(" ").filter((a) => a !== "");
+  const child = spawn(process.execPath, [...nodeArgs, "--import", PROBE, script, ...args], {
+    env: { ...env, BENCH_RSS_DIR: rssDir },
+    stdio: ["ignore", "pipe", "pipe"],
+  });
+  let out = "";
+  let all = "";
+  child.stdout?.on("data", (d: Buffer) => {
+    out += d.toString();
+    all += d.toString();
+  });
+  child.stderr?.on("data", (d: Buffer) => (all += d.toString()));
+  const exited = new Promise<number | null>((resolve, reject) => {
+    child.once("error", reject);
+    child.once("close", (code) => resolve(code));
+  });
+  let stats: ExitStats | undefined;
+  const readStats = () => {
+    if (stats !== undefined) return stats;
+    try {
+      stats = JSON.parse(readFileSync(join(rssDir, `${child.pid}.json`), "utf8")) as ExitStats;
+      rmSync(rssDir, { recursive: true, force: true });
+    } catch {
+      return undefined;
+    }
+    return stats;
+  };
+  return {
+    child,
+    output: () => all,
+    stdout: () => out,
+    exited,
+    exitStats: readStats,
+    async stop(signal = "SIGTERM") {
+      if (child.exitCode === null && child.signalCode === null) child.kill(signal);
+      return exited;
+    },
+  };
+}
+
+export function startTessera(args: string[], env: NodeJS.ProcessEnv): BenchProcess {
+  return startNode(TESSERA_MAIN, args, env);
+}
+
+/** Runs a command to its end; a non-zero exit is an error carrying the output. */
+export async function runTessera(args: string[], env: NodeJS.ProcessEnv): Promise<BenchProcess> {
+  const proc = startTessera(args, env);
+  const code = await proc.exited;
+  if (code !== 0) throw new Error(`tessera ${args.join(" ")} exited with ${code}:\n${proc.output()}`);
+  return proc;
+}
+
+/** Resolves once the output contains `text` (a worker's "worker started" line). */
+export async function waitForOutput(proc: BenchProcess, text: string, timeoutMs = 60_000): Promise<void> {
+  const deadline = Date.now() + timeoutMs;
+  while (!proc.output().includes(text)) {
+    if (proc.child.exitCode !== null) throw new Error(`process exited before "${text}":\n${proc.output()}`);
+    if (Date.now() > deadline) throw new Error(`no "${text}" after ${timeoutMs} ms:\n${proc.output()}`);
+    await new Promise((r) => setTimeout(r, 50));
+  }
+}
+
+/** User + system CPU seconds a live process has used so far (clock ticks of 1/100 s on Linux). */
+export function cpuSeconds(pid: number | undefined): number {
+  if (pid === undefined) return 0;
+  try {
+    const stat = readFileSync(`/proc/${pid}/stat`, "utf8");
+    // Fields after the parenthesised command name, which may itself hold spaces.
+    const fields = stat.slice(stat.lastIndexOf(")") + 2).split(" ");
+    return (Number(fields[11]) + Number(fields[12])) / 100;
+  } catch {
+    return 0;
+  }
+}
+
+export const BARE_LOOP = fileURLToPath(new URL("../loops/bare-loop.ts", import.meta.url));
+
+/** Starts `count` worker processes and waits until each one is listening to the queue. */
+export async function startWorkers(
+  count: number,
+  concurrency: number,
+  env: NodeJS.ProcessEnv,
+): Promise<BenchProcess[]> {
+  const workers = Array.from({ length: count }, () =>
+    startTessera(["worker", "--concurrency", String(concurrency)], { ...env, LOG_LEVEL: "info" }),
+  );
+  await Promise.all(workers.map((w) => waitForOutput(w, "worker started")));
+  return workers;
+}
