@@ -11,6 +11,7 @@ import { startEmulator, type Emulator } from "@tessera/gemini-emulator";
 import { bullPrefix, enqueueFinalize, Producer, RunStore, type RunState } from "@tessera/queue";
 import { storageCache } from "@tessera/storage";
 import { COLORS, makeScene, useTestPrefix } from "@tessera/testing";
+import { testRunConfig } from "./support.ts";
 import { annotateRequest, runFiles, startWorker, type RunningWorker, type WorkerDeps } from "../src/index.ts";
 
 let redisEnv: Awaited<ReturnType<typeof useTestPrefix>>;
@@ -65,25 +66,12 @@ async function createRun(files: Record<string, Buffer>, extra: Partial<RunConfig
     await mkdir(join(src, key, ".."), { recursive: true });
     await writeFile(join(src, key), bytes);
   }
-  const config: RunConfig = {
+  const config = testRunConfig(
     runId,
-    task: "caption",
-    model: "gemini-2.5-flash",
-    prompt: "Caption this image.",
-    source: pathToFileURL(src).href,
-    out: pathToFileURL(join(dir, runId, "out")).href,
-    createdAt: new Date().toISOString(),
-    maxOutputTokens: 1024,
-    detail: "standard",
-    convert: "convert",
-    transport: "auto",
-    imagesPerRequest: 1,
-    keepFiles: false,
-    cache: true,
-    taskOptions: "{}",
-    configHash: "",
-    ...extra,
-  };
+    pathToFileURL(src).href,
+    pathToFileURL(join(dir, runId, "out")).href,
+    extra,
+  );
   await runs.create(config);
   return config;
 }
