@@ -7,7 +7,7 @@ import type { UrlFetchOptions } from "../fetch-url.ts";
 import { prepareFileResolver } from "../files/resolve.ts";
 import type { FileStore } from "../files/store.ts";
 import type { GenerateContentResponse } from "../generate.ts";
-import { generateContent } from "../generate.ts";
+import { generateContent, type ModelCall } from "../generate.ts";
 import type { ServedModel } from "../options.ts";
 import { parseGenerateContentRequest } from "../request.ts";
 
@@ -15,6 +15,8 @@ export interface ModelRunnerDeps {
   models: ReadonlyMap<string, ServedModel>;
   files: FileStore;
   urlFetch: UrlFetchOptions | undefined;
+  /** Sight's options (the mask format): batch answers look like online ones. */
+  sight?: ModelCall["sight"];
 }
 
 export type ModelRunner = (
@@ -35,7 +37,11 @@ export function createModelRunner(deps: ModelRunnerDeps): ModelRunner {
       urlFetch: deps.urlFetch,
     });
     const parsed = parseGenerateContentRequest(request, { model, maxImages: served.maxImages, resolveFile });
-    const { response } = await generateContent(parsed, { model, rule: served.rule });
+    const { response } = await generateContent(parsed, {
+      model,
+      rule: served.rule,
+      ...(deps.sight ? { sight: deps.sight } : {}),
+    });
     return response;
   };
 }

@@ -7,6 +7,7 @@ import { BatchStore } from "../batches/store.ts";
 import type { UrlFetchOptions } from "../fetch-url.ts";
 import { URL_FETCH_DEFAULTS } from "../fetch-url.ts";
 import type { ServedModel } from "../options.ts";
+import type { ModelCall } from "../generate.ts";
 import type { FileResolver } from "../request.ts";
 import type { Clock } from "./clock.ts";
 import type { ResourceRoute } from "./http.ts";
@@ -21,6 +22,7 @@ export interface ResourceOptions {
   /** Fetch http(s) URLs given as fileData.fileUri. Default true. */
   allowUrlFetch?: boolean;
   urlFetchTimeoutMs?: number;
+  sight?: ModelCall["sight"];
 }
 
 export interface Resources {
@@ -50,7 +52,12 @@ export function createResources(deps: {
   const batches = new BatchStore(
     deps.clock,
     files,
-    createModelRunner({ models: deps.models, files, urlFetch }),
+    createModelRunner({
+      models: deps.models,
+      files,
+      urlFetch,
+      ...(options.sight ? { sight: options.sight } : {}),
+    }),
     options.batches,
   );
   return {

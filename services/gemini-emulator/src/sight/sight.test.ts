@@ -6,7 +6,11 @@ import { bindTask, decodeRle, type JsonSchema, type SegmentResult, type TaskRequ
 import { generateScene, objectCovers } from "@tessera/testing";
 import sharp from "sharp";
 import { describe, expect, it } from "vitest";
+import { createModelRunner } from "../batches/execute.ts";
+import { manualClock } from "../files/clock.ts";
+import { FileStore } from "../files/store.ts";
 import { analyseImage } from "../image.ts";
+import { resolveModels } from "../options.ts";
 import type { ModelCall } from "../generate.ts";
 import { composeAnswer, generateContent } from "../generate.ts";
 import { parseGenerateContentRequest } from "../request.ts";
@@ -99,5 +103,35 @@ describe("sight in generateContent", () => {
   it.runIf(existsSync(HEIC))("captions an HEVC photo (no shapes in it) by its colours", async () => {
     const request = bindTask("caption", {}, MODEL).build(1);
     expect(await answer(request, [["image/heic", readFileSync(HEIC)]])).toMatch(/^A 1280x854 image, mostly /);
+  });
+});
+
+describe("sight in batch requests", () => {
+  it("answers a batch's segment request with the mask size the emulator was given", async () => {
+    const { bytes } = await generateScene({ width: 300, height: 200, seed: 4, shapes: 2 });
+    const request = bindTask("segment", {}, MODEL).build(1);
+    const parts = request.parts.map((part) =>
+      part.kind === "text"
+        ? { text: part.text }
+        : { inlineData: { mimeType: "image/png", data: bytes.toString("base64") } },
+    );
+    const run = createModelRunner({
+      models: resolveModels({}),
+      files: new FileStore(manualClock()),
+      urlFetch: undefined,
+      sight: { maskSize: 64 },
+    });
+    const response = await run(
+      "owner",
+      MODEL,
+      { contents: [{ role: "user", parts }], generationConfig: request.generationConfig },
+      [],
+    );
+    const items = JSON.parse(response.candidates[0]!.content.parts.at(-1)!.text) as { mask: string }[];
+    expect(items).toHaveLength(2);
+    for (const item of items) {
+      const png = Buffer.from(item.mask.replace(/^data:image\/png;base64,/, ""), "base64");
+      expect(await sharp(png).metadata()).toMatchObject({ width: 64, height: 64 });
+    }
   });
 });
