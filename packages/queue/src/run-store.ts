@@ -385,10 +385,15 @@ export class RunStore {
     )) as number;
   }
 
-  /** The unusable answers `key` was billed for and whose outcome is not recorded yet, if any. */
-  async unusable(runId: string, key: string): Promise<Unusable | undefined> {
-    const raw = await this.#redis.hget(this.keys.unusable(runId), key);
-    return raw === null ? undefined : unusableSchema.parse(JSON.parse(raw));
+  /** Of these keys, those billed for unusable answers whose outcome is not recorded yet (one round trip). */
+  async unusable(runId: string, keys: readonly string[]): Promise<Map<string, Unusable>> {
+    const found = new Map<string, Unusable>();
+    if (keys.length === 0) return found;
+    const raws = await this.#redis.hmget(this.keys.unusable(runId), ...keys);
+    for (const [i, raw] of raws.entries()) {
+      if (raw !== null) found.set(keys[i]!, unusableSchema.parse(JSON.parse(raw)));
+    }
+    return found;
   }
 
   async itemOutcome(runId: string, key: string): Promise<ManifestLine | undefined> {

@@ -33,7 +33,10 @@ describe("stricterRequest", () => {
   });
 
   it("asks a plain-text task for plain text, not JSON", () => {
-    for (const task of [bindTask("caption", {}, MODEL), bindTask("custom", { prompt: "Count the cats." }, MODEL)]) {
+    for (const task of [
+      bindTask("caption", {}, MODEL),
+      bindTask("custom", { prompt: "Count the cats." }, MODEL),
+    ]) {
       const plain = task.build(1);
       const strict = stricterRequest(plain);
       expect(strict.prompt).toBe(`${plain.prompt}\n${STRICT_TEXT_INSTRUCTION}`);
@@ -62,7 +65,10 @@ describe("stricterRequest", () => {
   it("adds the instruction as its own part when the prompt is not the last part", () => {
     const request: TaskRequest = {
       prompt: "Describe.",
-      parts: [{ kind: "text", text: "Describe." }, { kind: "image", index: 0 }],
+      parts: [
+        { kind: "text", text: "Describe." },
+        { kind: "image", index: 0 },
+      ],
       generationConfig: {},
     };
     expect(stricterRequest(request).parts).toEqual([

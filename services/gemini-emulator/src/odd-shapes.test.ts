@@ -69,7 +69,10 @@ describe("reshapeText: malformed answers", () => {
   });
 
   it("drops the last member of a JSON object, and leaves other answers alone", () => {
-    expect(JSON.parse(shaped(keyed, "drop-key"))).toEqual({ img_1: { label: "cat" }, img_2: { label: "dog" } });
+    expect(JSON.parse(shaped(keyed, "drop-key"))).toEqual({
+      img_1: { label: "cat" },
+      img_2: { label: "dog" },
+    });
     expect(shaped(DETECTIONS, "drop-key")).toBe(DETECTIONS);
     expect(shaped("A red square.", "drop-key")).toBe("A red square.");
   });

@@ -1,6 +1,6 @@
 import { TesseraError } from "@tessera/core";
 import { estimateRequestTokens, sentSize } from "@tessera/imaging";
-import type { ImageRef, JobPayload, Unusable } from "@tessera/queue";
+import type { ImageRef, JobPayload } from "@tessera/queue";
 import { formatProblem, requestTask, requestTexts, stricterRequest, type TaskRequest } from "@tessera/tasks";
 import type { WorkerDeps } from "./deps.ts";
 import { asTessera, prepareAll, type Attempt, type ReadyUnit } from "./prepare-units.ts";
@@ -63,11 +63,10 @@ export async function annotateRequest(
   if (open.length === 0) return result();
   const bound = taskOf(run);
   // Units whose earlier answer could not be read: this request is their stricter retry.
-  const earlier = new Map<string, Unusable>();
-  for (const unit of open) {
-    const unusable = await deps.runs.unusable(run.runId, unit.key);
-    if (unusable) earlier.set(unit.key, unusable);
-  }
+  const earlier = await deps.runs.unusable(
+    run.runId,
+    open.map((unit) => unit.key),
+  );
   const build = (imageCount: number, task = bound) =>
     earlier.size > 0 ? stricterRequest(task.build(imageCount)) : task.build(imageCount);
   if (run.cancelRequested) {

@@ -4,11 +4,11 @@
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import type { Annotation, ManifestLine, RunConfig } from "@tessera/core";
 import { startEmulator, type Emulator, type EmulatorRequestEvent } from "@tessera/gemini-emulator";
-import { enqueueFinalize, Producer, RunStore, type RunState } from "@tessera/queue";
+import { Producer, RunStore, type RunState } from "@tessera/queue";
 import { STRICT_JSON_INSTRUCTION } from "@tessera/tasks";
 import { COLORS, makeScene, useTestBucket, useTestPrefix, type TestBucket } from "@tessera/testing";
-import { runFiles, startWorker, type RunningWorker, type WorkerDeps } from "../src/index.ts";
-import { testRunConfig, testWorkerDeps } from "./support.ts";
+import type { WorkerDeps } from "../src/index.ts";
+import { runJobsToEnd, testRunConfig, testWorkerDeps } from "./support.ts";
 
 let redisEnv: Awaited<ReturnType<typeof useTestPrefix>>;
 let bucket: TestBucket;
@@ -65,7 +65,10 @@ interface Finished {
 }
 
 /** A classify run over the three images, `perRequest` to a request, each run in its own output. */
-async function runToEnd(perRequest: number, keys = ["img-0.png", "img-1.png", "img-2.png"]): Promise<Finished> {
+async function runToEnd(
+  perRequest: number,
+  keys = ["img-0.png", "img-1.png", "img-2.png"],
+): Promise<Finished> {
   const runId = `strict${++counter}`;
   const config = testRunConfig(runId, `s3://${bucket.bucket}/src/`, `s3://${bucket.bucket}/out/${runId}/`, {
     task: "classify",
@@ -75,7 +78,10 @@ async function runToEnd(perRequest: number, keys = ["img-0.png", "img-1.png", "i
   });
   await runs.create(config);
   const firstRequest = requests.length;
-  const billedBefore = { prompt: emulator.stats.billedPromptTokens, output: emulator.stats.billedOutputTokens };
+  const billedBefore = {
+    prompt: emulator.stats.billedPromptTokens,
+    output: emulator.stats.billedOutputTokens,
+  };
   const refs = [];
   for await (const object of deps.storage(config.source).list()) {
     if (keys.includes(object.key))
@@ -86,45 +92,18 @@ async function runToEnd(perRequest: number, keys = ["img-0.png", "img-1.png", "i
   for (let i = 0; i < refs.length; i += perRequest) {
     payloads.push({ runId, images: refs.slice(i, i + perRequest) });
   }
-  const worker: RunningWorker = await startWorker(deps, {
-    connection: redisEnv.redis,
-    prefix: redisEnv.prefix,
-    concurrency: 1,
-  });
-  try {
-    await producer.addBulk(
-      "annotate",
-      payloads.map((payload, i) => ({ jobId: `${runId}-${i}`, payload })),
-    );
-    if ((await runs.markScanned(runId, refs.length)) === "completed-run") {
-      await enqueueFinalize(runs, producer, runId);
-    }
-    const deadline = Date.now() + 30_000;
-    let run = await runs.require(runId);
-    while (run.status !== "completed") {
-      if (Date.now() > deadline) throw new Error(`run still ${run.status}`);
-      await new Promise((r) => setTimeout(r, 50));
-      run = await runs.require(runId);
-    }
-    const text = (await deps.storage(config.out).get(runFiles.manifest(runId))).toString("utf8");
-    const lines = text
-      .trim()
-      .split("\n")
-      .map((l) => JSON.parse(l) as ManifestLine)
-      .sort((a, b) => a.key.localeCompare(b.key));
-    return {
-      config,
-      run,
-      lines,
-      asked: requests.slice(firstRequest),
-      billed: {
-        prompt: emulator.stats.billedPromptTokens - billedBefore.prompt,
-        output: emulator.stats.billedOutputTokens - billedBefore.output,
-      },
-    };
-  } finally {
-    await worker.close();
-  }
+  const env = { redis: redisEnv.redis, prefix: redisEnv.prefix, concurrency: 1 };
+  const { run, lines } = await runJobsToEnd(deps, env, config, payloads, refs.length);
+  return {
+    config,
+    run,
+    lines: lines.sort((a, b) => a.key.localeCompare(b.key)),
+    asked: requests.slice(firstRequest),
+    billed: {
+      prompt: emulator.stats.billedPromptTokens - billedBefore.prompt,
+      output: emulator.stats.billedOutputTokens - billedBefore.output,
+    },
+  };
 }
 
 async function annotationOf(finished: Finished, line: ManifestLine): Promise<Annotation> {
