@@ -12,6 +12,12 @@ export interface Keys {
   run(runId: string): string;
   /** Hash: source key -> manifest line (JSON) once the object's outcome is final. */
   items(runId: string): string;
+  /**
+   * Hash: unit key -> JSON {prompt, output, image, costMicros, answers, reason}: answers paid
+   * for that could not be read, waiting for the unit's stricter retry. The unit's outcome adds
+   * them to its manifest line and the run's counters, and removes the field, in one script.
+   */
+  unusable(runId: string): string;
   /** Stream: status changes and errors of a run, capped. */
   events(runId: string): string;
   /** Sorted set of schedule ids scored by creation time (ms since epoch). */
@@ -30,6 +36,7 @@ export function redisKeys(prefix: string): Keys {
     runs: `${prefix}:runs`,
     run: (runId) => `${prefix}:run:${runId}`,
     items: (runId) => `${prefix}:run:${runId}:items`,
+    unusable: (runId) => `${prefix}:run:${runId}:unusable`,
     events: (runId) => `${prefix}:run:${runId}:events`,
     schedules: `${prefix}:schedules`,
     schedule: (id) => `${prefix}:schedule:${id}`,

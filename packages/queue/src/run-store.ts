@@ -65,6 +65,19 @@ export const runStateSchema = runConfigSchema.extend({
 });
 export type RunState = z.infer<typeof runStateSchema>;
 
+const unusableSchema = z.object({
+  prompt: z.number().int().nonnegative(),
+  output: z.number().int().nonnegative(),
+  image: z.number().int().nonnegative(),
+  costMicros: z.number().int().nonnegative(),
+  /** How many unusable answers these add up. */
+  answers: z.number().int().positive(),
+  /** Why the latest could not be read ("code: message"). */
+  reason: z.string(),
+});
+/** Answers a unit was billed for that could not be read, not yet in its manifest line. */
+export type Unusable = z.infer<typeof unusableSchema>;
+
 // Shared by recordItem and markScanned: whichever sees the last outcome moves the run to
 // "finalizing" exactly once and tells its caller to enqueue the finalize job.
 const MAYBE_FINISH = `
@@ -80,15 +93,21 @@ local function maybeFinish(run, events, now, maxlen)
 end
 `;
 
-// KEYS: run, items, events. ARGV: key, line, status, prompt, output, image, now, maxlen, message,
-// skip kind ("budget" or "cancelled": an image skipped, which settles it like an outcome; else
-// an object that is not an image), cost, estimated prompt tokens of a done image, "1" when the
-// image was done from the annotation cache.
-// Returns -1 when the key already had an outcome (a retried or duplicated job), else 1 if this
+// KEYS: run, items, events, unusable. ARGV: key, line, status, prompt, output, image, now, maxlen,
+// message, skip kind ("budget" or "cancelled": an image skipped, which settles it like an
+// outcome; else an object that is not an image), cost, estimated prompt tokens of a done image,
+// "1" when the image was done from the annotation cache, the unusable-answers field the caller
+// folded into the line and cost ("" for none).
+// Returns -1 when the key already had an outcome (a retried or duplicated job); the current
+// unusable-answers field (a string) when it is not the one the caller folded in; else 1 if this
 // outcome completed the run, else 0.
 const RECORD_ITEM = `${MAYBE_FINISH}
 if redis.call('EXISTS', KEYS[1]) == 0 then return -2 end
-if redis.call('HSETNX', KEYS[2], ARGV[1], ARGV[2]) == 0 then return -1 end
+if redis.call('HEXISTS', KEYS[2], ARGV[1]) == 1 then return -1 end
+local unusable = redis.call('HGET', KEYS[4], ARGV[1]) or ''
+if unusable ~= ARGV[14] then return unusable end
+redis.call('HSET', KEYS[2], ARGV[1], ARGV[2])
+if unusable ~= '' then redis.call('HDEL', KEYS[4], ARGV[1]) end
 redis.call('HINCRBY', KEYS[1], ARGV[3], 1)
 if ARGV[3] == 'skipped' then
   if ARGV[10] == 'budget' then
@@ -111,6 +130,21 @@ if ARGV[3] == 'failed' or ARGV[3] == 'blocked' then
   redis.call('XADD', KEYS[3], 'MAXLEN', '~', ARGV[8], '*', 'type', 'item', 'status', ARGV[3], 'key', ARGV[1], 'message', ARGV[9], 'at', ARGV[7])
 end
 return maybeFinish(KEYS[1], KEYS[3], ARGV[7], ARGV[8])
+`;
+
+// KEYS: unusable. ARGV: key, prompt, output, image, cost micros, reason. Adds one unusable
+// answer's bill to the unit's field.
+const ADD_UNUSABLE = `
+local raw = redis.call('HGET', KEYS[1], ARGV[1])
+local u = raw and cjson.decode(raw) or { prompt = 0, output = 0, image = 0, costMicros = 0, answers = 0 }
+u.prompt = u.prompt + tonumber(ARGV[2])
+u.output = u.output + tonumber(ARGV[3])
+u.image = u.image + tonumber(ARGV[4])
+u.costMicros = u.costMicros + tonumber(ARGV[5])
+u.answers = u.answers + 1
+u.reason = ARGV[6]
+redis.call('HSET', KEYS[1], ARGV[1], cjson.encode(u))
+return u.answers
 `;
 
 // KEYS: run, budget fields. ARGV: tokens, cost micros. 1 when the budget covers the
@@ -275,7 +309,8 @@ export class RunStore {
   /**
    * Records the final outcome of one source object. Returns "duplicate" when it already had one
    * (the first outcome wins; counters are untouched), "completed-run" when this was the last
-   * outstanding image of a fully scanned run.
+   * outstanding image of a fully scanned run. Answers paid for but unusable (addUnusable) are
+   * added to the line's tokens and the cost, and forgotten, in the same script.
    */
   async recordItem(
     runId: string,
@@ -283,28 +318,82 @@ export class RunStore {
     extra: { costMicros?: number; estimatedPromptTokens?: number } = {},
   ): Promise<"recorded" | "duplicate" | "completed-run"> {
     const valid = manifestLineSchema.parse(line);
-    const result = (await this.#redis.eval(
-      RECORD_ITEM,
-      3,
-      this.keys.run(runId),
-      this.keys.items(runId),
-      this.keys.events(runId),
-      valid.key,
-      JSON.stringify(valid),
-      valid.status,
-      valid.tokens?.prompt ?? 0,
-      valid.tokens?.output ?? 0,
-      valid.tokens?.image ?? 0,
-      valid.at,
-      EVENTS_MAXLEN,
-      valid.error?.message ?? "",
-      valid.status === "skipped" ? (valid.error?.class ?? "") : "",
-      extra.costMicros ?? 0,
-      extra.estimatedPromptTokens ?? 0,
-      valid.cached === true ? "1" : "0",
+    // Most units never had an unusable answer: try without one, and learn it from the script if not.
+    let unusable = "";
+    for (;;) {
+      const paid = unusable === "" ? undefined : unusableSchema.parse(JSON.parse(unusable));
+      const folded: ManifestLine = paid
+        ? {
+            ...valid,
+            tokens: {
+              prompt: (valid.tokens?.prompt ?? 0) + paid.prompt,
+              output: (valid.tokens?.output ?? 0) + paid.output,
+              image: (valid.tokens?.image ?? 0) + paid.image,
+            },
+          }
+        : valid;
+      const result = (await this.#redis.eval(
+        RECORD_ITEM,
+        4,
+        this.keys.run(runId),
+        this.keys.items(runId),
+        this.keys.events(runId),
+        this.keys.unusable(runId),
+        folded.key,
+        JSON.stringify(folded),
+        folded.status,
+        folded.tokens?.prompt ?? 0,
+        folded.tokens?.output ?? 0,
+        folded.tokens?.image ?? 0,
+        folded.at,
+        EVENTS_MAXLEN,
+        folded.error?.message ?? "",
+        folded.status === "skipped" ? (folded.error?.class ?? "") : "",
+        (extra.costMicros ?? 0) + (paid?.costMicros ?? 0),
+        extra.estimatedPromptTokens ?? 0,
+        folded.cached === true ? "1" : "0",
+        unusable,
+      )) as number | string;
+      if (typeof result === "string") {
+        unusable = result;
+        continue;
+      }
+      if (result === -2) throw new RunNotFoundError(runId);
+      return result === -1 ? "duplicate" : result === 1 ? "completed-run" : "recorded";
+    }
+  }
+
+  /**
+   * Keeps the bill of an answer for `key` that could not be read, until the unit's outcome is
+   * recorded (which adds it to the line and the run). Returns how many such answers it now has.
+   */
+  async addUnusable(
+    runId: string,
+    key: string,
+    paid: { prompt: number; output: number; image: number; costMicros: number; reason: string },
+  ): Promise<number> {
+    return (await this.#redis.eval(
+      ADD_UNUSABLE,
+      1,
+      this.keys.unusable(runId),
+      key,
+      paid.prompt,
+      paid.output,
+      paid.image,
+      paid.costMicros,
+      paid.reason,
     )) as number;
-    if (result === -2) throw new RunNotFoundError(runId);
-    return result === -1 ? "duplicate" : result === 1 ? "completed-run" : "recorded";
+  }
+
+  /** Of these keys, those billed for unusable answers whose outcome is not recorded yet (one round trip). */
+  async unusable(runId: string, keys: readonly string[]): Promise<Map<string, Unusable>> {
+    const found = new Map<string, Unusable>();
+    if (keys.length === 0) return found;
+    const raws = await this.#redis.hmget(this.keys.unusable(runId), ...keys);
+    for (const [i, raw] of raws.entries()) {
+      if (raw !== null) found.set(keys[i]!, unusableSchema.parse(JSON.parse(raw)));
+    }
+    return found;
   }
 
   async itemOutcome(runId: string, key: string): Promise<ManifestLine | undefined> {

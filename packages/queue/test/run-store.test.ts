@@ -76,6 +76,47 @@ describe("RunStore", () => {
     expect(await store.require("r1c")).toMatchObject({ done: 2, cached: 1, tokens_prompt: 300 });
   });
 
+  it("folds the bills of unusable answers into the unit's outcome, once, and forgets them", async () => {
+    await store.create(config("r1u"));
+    const bill = { prompt: 100, output: 7, image: 80, costMicros: 40 };
+    expect(await store.addUnusable("r1u", "a.jpg", { ...bill, reason: "not_json: first" })).toBe(1);
+    expect(await store.addUnusable("r1u", "a.jpg", { ...bill, reason: "not_json: second" })).toBe(2);
+    expect(await store.unusable("r1u", ["a.jpg", "b.jpg"])).toEqual(
+      new Map([
+        [
+          "a.jpg",
+          { prompt: 200, output: 14, image: 160, costMicros: 80, answers: 2, reason: "not_json: second" },
+        ],
+      ]),
+    );
+    expect(await store.recordItem("r1u", line("a.jpg", "done", 300), { costMicros: 100 })).toBe("recorded");
+    expect(await store.recordItem("r1u", line("b.jpg", "done", 300), { costMicros: 100 })).toBe("recorded");
+    expect(await store.itemOutcome("r1u", "a.jpg")).toMatchObject({
+      tokens: { prompt: 500, output: 19, image: 418 },
+    });
+    expect(await store.itemOutcome("r1u", "b.jpg")).toMatchObject({
+      tokens: { prompt: 300, output: 5, image: 258 },
+    });
+    expect(await store.require("r1u")).toMatchObject({
+      done: 2,
+      tokens_prompt: 800,
+      tokens_output: 24,
+      tokens_image: 676,
+      cost_micros: 280,
+    });
+    expect(await store.unusable("r1u", ["a.jpg"])).toEqual(new Map());
+    // A duplicate outcome neither counts the bill again nor brings it back.
+    expect(await store.recordItem("r1u", line("a.jpg", "failed", 300))).toBe("duplicate");
+    expect(await store.require("r1u")).toMatchObject({ tokens_prompt: 800, cost_micros: 280 });
+    // A line with no tokens of its own (a failure before any call) still carries the kept bill.
+    await store.addUnusable("r1u", "c.jpg", { ...bill, reason: "empty_answer: empty" });
+    await store.recordItem("r1u", line("c.jpg", "failed"));
+    expect(await store.itemOutcome("r1u", "c.jpg")).toMatchObject({
+      tokens: { prompt: 100, output: 7, image: 80 },
+    });
+    expect(await store.require("r1u")).toMatchObject({ tokens_prompt: 900, cost_micros: 320 });
+  });
+
   it("counts each key once and completes the run exactly once", async () => {
     await store.create(config("r2"));
     expect(await store.recordItem("r2", line("a.jpg", "done", 300))).toBe("recorded");

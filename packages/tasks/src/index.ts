@@ -30,3 +30,4 @@ export * from "./exports/csv.ts";
 export * from "./exports/preview.ts";
 export * from "./request-texts.ts";
 export * from "./request-task.ts";
+export * from "./strict-request.ts";

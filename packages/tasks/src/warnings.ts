@@ -35,6 +35,8 @@ export const WARNING_CODES = [
   "mask_bad_base64",
   "mask_undecodable",
   "mask_empty",
+  // Retries.
+  "strict_retry",
 ] as const;
 export type WarningCode = (typeof WARNING_CODES)[number];
 

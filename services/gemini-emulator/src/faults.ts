@@ -24,7 +24,12 @@ export const SHAPE_FAULTS = [
   "wrapped-boxes",
   "seg-masks",
   "duplicates",
+  // Added later: drawn only when their rate is set (see next()), so older seeds replay unchanged.
+  "garbled",
+  "drop-key",
 ] as const;
+/** The shapes every request draws for, whatever the rates. */
+const ALWAYS_DRAWN = 8;
 export type ShapeFault = (typeof SHAPE_FAULTS)[number];
 
 export type ContentFault = SafetyFault | ShapeFault;
@@ -157,7 +162,9 @@ export class FaultInjector {
     const errorDraw = this.#errorRandom();
     const latencyDraws = [this.#latencyRandom(), this.#latencyRandom()] as const;
     const safetyDraw = this.#contentRandom();
-    const shapeDraws = SHAPE_FAULTS.map(() => this.#contentRandom());
+    const shapeDraws = resolved.shapeRates.map(([, rate], index) =>
+      index < ALWAYS_DRAWN || rate > 0 ? this.#contentRandom() : 1,
+    );
 
     let error: ErrorFault | undefined = marked.error;
     if (error === "429" && marked.burst !== undefined) this.failNext(marked.burst - 1, "429");

@@ -59,6 +59,25 @@ describe("reshapeText: wrapping", () => {
   });
 });
 
+describe("reshapeText: malformed answers", () => {
+  const keyed = JSON.stringify({ img_1: { label: "cat" }, img_2: { label: "dog" }, img_3: { label: "cow" } });
+
+  it("garbles an answer into prose with no JSON left in it", () => {
+    const text = shaped(keyed, "garbled");
+    expect(text).toMatch(/^I would rather describe this in words\. img_1: label: cat/);
+    expect(text).not.toMatch(/[{}[\]"]/);
+  });
+
+  it("drops the last member of a JSON object, and leaves other answers alone", () => {
+    expect(JSON.parse(shaped(keyed, "drop-key"))).toEqual({
+      img_1: { label: "cat" },
+      img_2: { label: "dog" },
+    });
+    expect(shaped(DETECTIONS, "drop-key")).toBe(DETECTIONS);
+    expect(shaped("A red square.", "drop-key")).toBe("A red square.");
+  });
+});
+
 describe("reshapeText: detection answers", () => {
   const parsed = (text: string): unknown => JSON.parse(text);
 

@@ -75,12 +75,36 @@ export function reshapeText(
   truncateTokens: number | undefined,
 ): { text: string; truncated: boolean } {
   let shaped = reshapeDetections(text, shapes);
+  if (shapes.has("drop-key")) shaped = dropLastKey(shaped);
+  if (shapes.has("garbled")) shaped = garble(shaped);
   if (shapes.has("fence")) shaped = `\`\`\`json\n${shaped}\n\`\`\``;
   if (shapes.has("prose")) shaped = `${PROSE_BEFORE}${shaped}${PROSE_AFTER}`;
   if (!shapes.has("truncate")) return { text: shaped, truncated: false };
   // Without a count, cut at half, so the fault always bites.
   const budget = truncateTokens ?? Math.max(1, Math.floor(textTokens(shaped) / 2));
   return truncateToTokens(shaped, budget);
+}
+
+/** A JSON object answer without its last member: with keyed images, the last image goes missing. */
+function dropLastKey(text: string): string {
+  try {
+    const parsed: unknown = JSON.parse(text);
+    if (typeof parsed !== "object" || parsed === null || Array.isArray(parsed)) return text;
+    const entries = Object.entries(parsed);
+    return entries.length === 0 ? text : JSON.stringify(Object.fromEntries(entries.slice(0, -1)));
+  } catch {
+    return text;
+  }
+}
+
+/** An answer that ignored the JSON it was asked for: prose, with no bracket or quote left in it. */
+function garble(text: string): string {
+  const words = text
+    .replace(/[{}[\]"]/g, "")
+    .replace(/([:,])(?=\S)/g, "$1 ")
+    .replace(/\s+/g, " ")
+    .trim();
+  return `I would rather describe this in words. ${words}`.trim();
 }
 
 type Detection = Record<string, unknown> & { box_2d: number[] };

@@ -68,6 +68,11 @@ export interface EmulatorRequestEvent {
   faults?: string[];
   /** The limits this request ran into ("rpm", "tpm", "rpd") when it got a rate-limit 429. */
   rateLimited?: string[];
+  /**
+   * generateContent only: the request's texts (system instruction first, then the user turn's
+   * text parts), so a test can see what was asked. Never written to the request log.
+   */
+  texts?: string[];
 }
 
 export const DEFAULT_MODELS: readonly string[] = [

@@ -167,6 +167,7 @@ export async function startEmulator(emulatorOptions: EmulatorOptions = {}): Prom
     const request = generate
       ? parseGenerateContentRequest(json, context)
       : parseCountTokensRequest(json, context);
+    if (generate) notes.texts = request.texts;
     const marked = requestFaultSpec(headerValue(req, FAULT_HEADER), request.images, generate);
     // Sizes only (no pixels yet): what the window limits and the context window are checked against.
     const counted = await countTokens(request, call);
@@ -297,6 +298,7 @@ export async function startEmulator(emulatorOptions: EmulatorOptions = {}): Prom
       error,
       ...(notes.faults === undefined || notes.faults.length === 0 ? {} : { faults: notes.faults }),
       ...(notes.rateLimited === undefined ? {} : { rateLimited: notes.rateLimited }),
+      ...(notes.texts === undefined ? {} : { texts: notes.texts }),
     });
   };
 
@@ -352,6 +354,7 @@ function matchRoute(pathname: string): Route | undefined {
 /** What the answer did besides answering, for the stats, the log and the way the answer is sent. */
 interface RequestNotes {
   faults?: string[];
+  texts?: string[];
   rateLimited?: LimitKind[];
   reset?: boolean;
 }

@@ -1,7 +1,7 @@
-import type { TesseraError } from "@tessera/core";
+import { TesseraError } from "@tessera/core";
 import { estimateRequestTokens, sentSize } from "@tessera/imaging";
 import type { ImageRef, JobPayload } from "@tessera/queue";
-import { requestTask, requestTexts, type BoundTask } from "@tessera/tasks";
+import { formatProblem, requestTask, requestTexts, stricterRequest, type TaskRequest } from "@tessera/tasks";
 import type { WorkerDeps } from "./deps.ts";
 import { asTessera, prepareAll, type Attempt, type ReadyUnit } from "./prepare-units.ts";
 import { RequestRecorder, type AnnotateOutcome } from "./request-recorder.ts";
@@ -19,10 +19,13 @@ export type { AnnotateOutcome } from "./request-recorder.ts";
 /** What the queue should do after a failed attempt. */
 export class RetryLater extends Error {
   override readonly cause: TesseraError;
-  constructor(cause: TesseraError) {
+  /** Per unit of the job, the outcome recorded before giving up on this attempt, if any. */
+  readonly settled: readonly (AnnotateOutcome | undefined)[] | undefined;
+  constructor(cause: TesseraError, settled?: readonly (AnnotateOutcome | undefined)[]) {
     super(cause.message);
     this.name = "RetryLater";
     this.cause = cause;
+    this.settled = settled;
   }
 }
 
@@ -33,7 +36,9 @@ export class RetryLater extends Error {
  * resized, and a unit with an image that cannot be sent fails on its own while the rest go; the
  * answer is split back per unit, each written and recorded with its share of the bill. Returns
  * each unit's outcome in order, or throws RetryLater when another attempt may succeed (units
- * recorded by then are not sent again).
+ * recorded by then are not sent again). A unit whose answer cannot be read (not cut off) is not
+ * recorded the first time: its bill is kept aside (RunStore.addUnusable) and the retry sends it
+ * with a stricter instruction; a second unreadable answer fails it, with both bills.
  */
 export async function annotateRequest(
   deps: WorkerDeps,
@@ -56,6 +61,14 @@ export async function annotateRequest(
     if (!(await request.reuseWritten(unit)) && !(await request.reuseCached(unit))) open.push(unit);
   }
   if (open.length === 0) return result();
+  const bound = taskOf(run);
+  // Units whose earlier answer could not be read: this request is their stricter retry.
+  const earlier = await deps.runs.unusable(
+    run.runId,
+    open.map((unit) => unit.key),
+  );
+  const build = (imageCount: number, task = bound) =>
+    earlier.size > 0 ? stricterRequest(task.build(imageCount)) : task.build(imageCount);
   if (run.cancelRequested) {
     // Cancelled: nothing more is sent; the units are accounted for as skipped.
     for (const unit of open) {
@@ -76,10 +89,9 @@ export async function annotateRequest(
     attempt: attempt.number,
   });
   const startedAt = deps.now();
-  const bound = taskOf(run);
   const refsOf = (list: readonly { refs: ImageRef[] }[]) => list.flatMap((u) => u.refs);
-  const inputTokens = (task: BoundTask, sizes: { width: number; height: number }[]) =>
-    estimateRequestTokens(run.model, sizes, requestTexts(task.build(sizes.length)));
+  const inputTokens = (asked: TaskRequest, sizes: { width: number; height: number }[]) =>
+    estimateRequestTokens(run.model, sizes, requestTexts(asked));
   let hold: Hold | undefined;
   const budgetSkip = async (list: readonly Unit[], tokens: number) => {
     for (const unit of list) {
@@ -99,7 +111,7 @@ export async function annotateRequest(
         : [],
     );
     if (sizes.length === planned.length) {
-      const tokens = inputTokens(requestTask(bound, planned), sizes);
+      const tokens = inputTokens(build(sizes.length, requestTask(bound, planned)), sizes);
       hold = await Hold.take(deps, run, tokens);
       if (!hold) return await budgetSkip(open, tokens + run.maxOutputTokens);
     }
@@ -111,9 +123,10 @@ export async function annotateRequest(
     const prepared = ready.flatMap((r) => r.images);
     const refs = prepared.map((p) => p.ref);
     const task = requestTask(bound, refs);
+    const asked = build(prepared.length, task);
     // Input tokens of this request as sent: reserved, admitted and recorded beside the bill.
     const tokens = inputTokens(
-      task,
+      asked,
       prepared.map((p) => p.image),
     );
     if (!hold) {
@@ -129,7 +142,7 @@ export async function annotateRequest(
       deps,
       run,
       prepared.map((p) => ({ key: p.ref.key, image: p.image, uses: p.ref.uses })),
-      task.build(prepared.length),
+      asked,
     );
     const cost = await hold.settle(sent.answer.usage);
     const parsed = await task.parse(
@@ -151,24 +164,46 @@ export async function annotateRequest(
       usages.map((u) => u.totalTokens),
     );
     const estimates = splitProportional(tokens, ownTokens);
+    const cutOff = sent.answer.finishReason === "MAX_TOKENS";
+    const unreadable: Unit[] = [];
+    let strictDone = 0;
     let offset = 0;
     for (const [index, { unit, images }] of ready.entries()) {
       const first = offset;
       offset += images.length;
       const outcome = parsed.perImage[index];
+      const earlierAnswer = earlier.get(unit.key);
       if (!outcome?.ok) {
-        // Paid for but unusable: this unit fails with the reason, the others stand.
+        const reason = outcome ? `${outcome.code}: ${outcome.error}` : "no result in the answer";
+        // A cut-off answer would be cut off again: only a malformed one earns the stricter retry.
+        if (!earlierAnswer && !cutOff && outcome?.code !== "truncated" && attempt.number < attempt.max) {
+          const usage = usages[index]!;
+          await deps.runs.addUnusable(run.runId, unit.key, {
+            prompt: usage.promptTokens,
+            output: usage.outputTokens,
+            image: usage.imageTokens,
+            costMicros: costs[index]!,
+            reason,
+          });
+          unreadable.push(unit);
+          continue;
+        }
+        // Paid for but unusable: this unit fails with the reason (the earlier answer's bill is
+        // added when it is recorded), the others stand.
         await request.settle(
           unit,
           "failed",
           {
             class: "unparseable",
-            message: outcome ? `${outcome.code}: ${outcome.error}` : "no result in the answer",
+            message: earlierAnswer
+              ? `${reason} (on a retry with a stricter prompt; first: ${earlierAnswer.reason})`
+              : reason,
           },
           { usage: usages[index]!, costMicros: costs[index]! },
         );
         continue;
       }
+      if (earlierAnswer) strictDone++;
       const sentImages = images.map((p, i) => ({ ...p, transport: sent.transports[first + i]! }));
       const annotation = await writeAnnotation(
         deps,
@@ -182,6 +217,14 @@ export async function annotateRequest(
           warnings: [
             ...images.flatMap((p, i) => [...p.image.warnings, ...sent.warnings[first + i]!]),
             ...outcome.warnings,
+            ...(earlierAnswer
+              ? [
+                  formatProblem({
+                    code: "strict_retry",
+                    message: `answered on a retry with a stricter prompt; the first answer could not be read (${earlierAnswer.reason})`,
+                  }),
+                ]
+              : []),
           ],
           configHash: task.configHash,
           usage: usages[index]!,
@@ -191,9 +234,21 @@ export async function annotateRequest(
       );
       await request.done(unit, annotation, costs[index]!, estimates[index]!);
     }
+    if (strictDone > 0) await deps.runs.addWarningCounts(run.runId, { strict_retry: strictDone });
     log.debug("annotated", { tokens: sent.answer.usage.totalTokens });
-    return result();
+    if (unreadable.length === 0) return result();
+    log.warn("answer could not be read, will retry with a stricter prompt", {
+      units: unreadable.map((u) => u.key),
+    });
+    throw new RetryLater(
+      new TesseraError(
+        "unparseable",
+        `the answer for ${unreadable.length === 1 ? unreadable[0]!.key : `${unreadable.length} images`} could not be read; retrying with a stricter prompt`,
+      ),
+      units.map((unit) => outcomes.get(unit.key)),
+    );
   } catch (err) {
+    if (err instanceof RetryLater) throw err;
     await hold?.release();
     const error = asTessera(err);
     if (error.errorClass === "rate_limited" || (error.retryable && attempt.number < attempt.max)) {

@@ -70,8 +70,9 @@ export async function startWorker(deps: WorkerDeps, options: WorkerOptions): Pro
             throw new DelayedError();
           }
           const errorClass = err instanceof RetryLater ? err.cause.errorClass : "error";
+          const settled = err instanceof RetryLater ? err.settled : undefined;
           deps.metrics?.annotated(
-            unitsOf(payload).map(() => errorClass),
+            unitsOf(payload).map((_, i) => settled?.[i] ?? errorClass),
             (performance.now() - started) / 1000,
             errorClass,
           );

@@ -5,7 +5,7 @@ import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import type { ManifestLine, RunConfig } from "@tessera/core";
 import { createGeminiClient } from "@tessera/gemini";
 import { startEmulator, type Emulator } from "@tessera/gemini-emulator";
-import { enqueueFinalize, Producer, RunStore, type RunState } from "@tessera/queue";
+import { Producer, RunStore, type RunState } from "@tessera/queue";
 import { COLORS, makeScene, useTestBucket, useTestPrefix, type TestBucket } from "@tessera/testing";
 import {
   annotateLeased,
@@ -14,10 +14,9 @@ import {
   LeaseHeld,
   runFiles,
   startWorker,
-  type RunningWorker,
   type WorkerDeps,
 } from "../src/index.ts";
-import { testRunConfig, testWorkerDeps } from "./support.ts";
+import { runJobsToEnd, testRunConfig, testWorkerDeps } from "./support.ts";
 
 let redisEnv: Awaited<ReturnType<typeof useTestPrefix>>;
 let bucket: TestBucket;
@@ -85,36 +84,10 @@ async function payloads(config: RunConfig) {
 
 async function runToEnd(config: RunConfig): Promise<{ run: RunState; lines: ManifestLine[]; paid: number }> {
   const before = emulator.stats.byRouteAndStatus.generateContent[200] ?? 0;
-  const worker: RunningWorker = await startWorker(deps, {
-    connection: redisEnv.redis,
-    prefix: redisEnv.prefix,
-    concurrency: 3,
-  });
-  try {
-    const items = await payloads(config);
-    await producer.addBulk(
-      "annotate",
-      items.map((payload, i) => ({ jobId: `${config.runId}-${i}`, payload })),
-    );
-    if ((await runs.markScanned(config.runId, items.length)) === "completed-run") {
-      await enqueueFinalize(runs, producer, config.runId);
-    }
-    const deadline = Date.now() + 30_000;
-    let run = await runs.require(config.runId);
-    while (run.status !== "completed") {
-      if (Date.now() > deadline) throw new Error(`run still ${run.status}`);
-      await new Promise((r) => setTimeout(r, 50));
-      run = await runs.require(config.runId);
-    }
-    const text = (await deps.storage(config.out).get(runFiles.manifest(config.runId))).toString("utf8");
-    const lines = text
-      .trim()
-      .split("\n")
-      .map((l) => JSON.parse(l) as ManifestLine);
-    return { run, lines, paid: (emulator.stats.byRouteAndStatus.generateContent[200] ?? 0) - before };
-  } finally {
-    await worker.close();
-  }
+  const items = await payloads(config);
+  const env = { redis: redisEnv.redis, prefix: redisEnv.prefix, concurrency: 3 };
+  const { run, lines } = await runJobsToEnd(deps, env, config, items, items.length);
+  return { run, lines, paid: (emulator.stats.byRouteAndStatus.generateContent[200] ?? 0) - before };
 }
 
 async function cacheEntries(): Promise<number> {

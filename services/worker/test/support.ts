@@ -2,11 +2,18 @@
 // worker dependencies on the real Redis, S3 server and emulator.
 import type { Redis } from "ioredis";
 import { DEFAULT_PRICES } from "@tessera/config";
-import { createLogger, type RunConfig } from "@tessera/core";
+import { createLogger, type ManifestLine, type RunConfig } from "@tessera/core";
 import { createGeminiClient } from "@tessera/gemini";
-import { ImageLeases, type Producer, type RunStore } from "@tessera/queue";
+import {
+  enqueueFinalize,
+  ImageLeases,
+  type JobPayload,
+  type Producer,
+  type RunState,
+  type RunStore,
+} from "@tessera/queue";
 import { storageCache, type S3Config } from "@tessera/storage";
-import type { WorkerDeps } from "../src/index.ts";
+import { runFiles, startWorker, type WorkerDeps } from "../src/index.ts";
 
 /** A caption run with the CLI's defaults; `extra` overrides any field. */
 export function testRunConfig(
@@ -57,4 +64,47 @@ export function testWorkerDeps(options: {
     prices: DEFAULT_PRICES,
     now: () => new Date(),
   };
+}
+
+/**
+ * Runs a created run to the end in this process: enqueues `payloads` (one job each), marks the
+ * run scanned over `images`, starts a worker and waits (30 s at most) for "completed". Returns
+ * the run and its manifest lines as written to the output.
+ */
+export async function runJobsToEnd(
+  deps: WorkerDeps,
+  env: { redis: Redis; prefix: string; concurrency: number },
+  config: RunConfig,
+  payloads: readonly JobPayload<"annotate">[],
+  images: number,
+): Promise<{ run: RunState; lines: ManifestLine[] }> {
+  const worker = await startWorker(deps, {
+    connection: env.redis,
+    prefix: env.prefix,
+    concurrency: env.concurrency,
+  });
+  try {
+    await deps.producer.addBulk(
+      "annotate",
+      payloads.map((payload, i) => ({ jobId: `${config.runId}-${i}`, payload })),
+    );
+    if ((await deps.runs.markScanned(config.runId, images)) === "completed-run") {
+      await enqueueFinalize(deps.runs, deps.producer, config.runId);
+    }
+    const deadline = Date.now() + 30_000;
+    let run = await deps.runs.require(config.runId);
+    while (run.status !== "completed") {
+      if (Date.now() > deadline) throw new Error(`run still ${run.status}`);
+      await new Promise((r) => setTimeout(r, 50));
+      run = await deps.runs.require(config.runId);
+    }
+    const text = (await deps.storage(config.out).get(runFiles.manifest(config.runId))).toString("utf8");
+    const lines = text
+      .trim()
+      .split("\n")
+      .map((l) => JSON.parse(l) as ManifestLine);
+    return { run, lines };
+  } finally {
+    await worker.close();
+  }
 }
