@@ -33,8 +33,11 @@ export const URL_DEFAULTS = {
 /** What listing learnt of a URL: its first bytes (for the header probe) or why it failed. */
 type Probed = { head: Buffer; size: number } | { error: Error };
 
-/** The probe results kept for getRange; a bound so a huge list cannot hold every header. */
-const MAX_PROBES_KEPT = 2_000;
+/**
+ * The probe results kept for getRange (at most headerBytes each); a bound so a huge list cannot
+ * hold every header. An evicted probe only costs getRange a ranged GET of its own.
+ */
+const MAX_PROBES_KEPT = 512;
 
 /**
  * ETag of a URL's answer: its ETag header without quotes (a weak one keeps its "W/"), else
@@ -90,7 +93,12 @@ export class UrlListStorage implements Storage {
   }
 
   async #entry(key: string): Promise<UrlEntry> {
-    const entry = (await this.#load()).get(key);
+    let entry = (await this.#load()).get(key);
+    if (entry === undefined) {
+      // A long-lived worker may hold an older copy of a list edited for a later run.
+      this.#entries = undefined;
+      entry = (await this.#load()).get(key);
+    }
     if (entry === undefined) throw new ObjectNotFoundError(this.describe(key));
     return entry;
   }
@@ -112,8 +120,10 @@ export class UrlListStorage implements Storage {
       else if (!res.truncated && res.status !== 206) size = res.body.length;
       else {
         // No size announced and more bytes than the probe: read it whole (within maxBytes).
-        head = (await guardedGet(entry.url, this.#opts)).body;
-        size = head.length;
+        const whole = (await guardedGet(entry.url, this.#opts)).body;
+        size = whole.length;
+        // A copy: a view would keep the whole body alive while the probe is cached.
+        head = Buffer.from(whole.subarray(0, this.#opts.headerBytes));
       }
       if (size > this.#opts.maxBytes) {
         throw new ObjectTooLargeError(redactUrl(entry.url), size, this.#opts.maxBytes);

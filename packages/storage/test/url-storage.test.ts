@@ -231,10 +231,24 @@ describe("URL list source, guarded (the default)", () => {
     expect(String(err)).not.toContain("secret");
     await expect(storage.get(objects[0]!.key)).rejects.toThrow(/loopback/);
     expect(seen.length).toBe(before); // nothing reached the server
-    const named = await listOf([`http://localhost:${new URL(base).port}/a.png`], {});
+    const port = new URL(base).port;
+    const named = await listOf([`http://localhost:${port}/a.png`], {});
     await expect(named.storage.getRange(named.objects[0]!.key, 0, 1)).rejects.toThrow(
       /refused: localhost resolves to (127\.0\.0\.1|::1) \(loopback\)/,
     );
+    // Other spellings of loopback, normalised by the URL parser, and the mapped IPv6 form.
+    const spelled = await listOf(
+      [
+        `http://2130706433:${port}/a.png`,
+        `http://0x7f.1:${port}/b.png`,
+        `http://[::ffff:127.0.0.1]:${port}/c.png`,
+      ],
+      {},
+    );
+    for (const object of spelled.objects) {
+      await expect(spelled.storage.getRange(object.key, 0, 1)).rejects.toThrow(/\(loopback\)/);
+    }
+    expect(seen.length).toBe(before);
   });
 
   it("refuses a redirect to a refused address, with the first hop let through", async () => {
@@ -252,5 +266,31 @@ describe("URL list source, guarded (the default)", () => {
     expect(await reason(key(`127.0.0.1_${port}/to-v6-loopback`))).toMatch(
       /refused: ::1 resolves to ::1 \(loopback\)/,
     );
+  });
+});
+
+describe("URL list source, list file", () => {
+  it("re-reads a list edited after it was loaded when a key is not found", async () => {
+    const file = path.join(dir, "edited.txt");
+    await writeFile(file, `${base}/a.png\n`);
+    const storage = openStorage(`urls+${pathToFileURL(file).href}`, undefined, ALLOWED);
+    await storage.checkAccess();
+    await writeFile(file, `${base}/a.png\n${base}/no-range.jpg\n`);
+    const key = `127.0.0.1_${new URL(base).port}/no-range.jpg`;
+    expect(await storage.get(key)).toEqual(jpeg);
+    await expect(storage.get(`127.0.0.1_${new URL(base).port}/nowhere.png`)).rejects.toThrow(
+      /no such object/,
+    );
+  });
+
+  it("names a missing list and a bad line", async () => {
+    const missing = openStorage(`urls+${pathToFileURL(path.join(dir, "nope.txt")).href}`);
+    await expect(missing.checkAccess()).rejects.toThrow(/nope\.txt: cannot read the URL list/);
+    const file = path.join(dir, "bad.txt");
+    await writeFile(file, `${base}/a.png\nftp://x/y?token=hunter2secret\n`);
+    const bad = openStorage(`urls+${pathToFileURL(file).href}`);
+    const err = await bad.checkAccess().catch((e: unknown) => String(e));
+    expect(err).toMatch(/bad\.txt line 2": unsupported scheme "ftp:"/);
+    expect(err).not.toContain("hunter2");
   });
 });
