@@ -196,11 +196,19 @@ export class UrlListStorage implements Storage {
       if (end <= probed.head.length || probed.head.length >= probed.size)
         return probed.head.subarray(start, end);
     }
+    if (probed !== undefined && start >= probed.size) return Buffer.alloc(0);
     const entry = await this.#entry(key);
-    const res = await guardedGet(entry.url, this.#opts, {
-      range: [start, endInclusive],
-      truncateAt: endInclusive + 1,
-    });
+    let res;
+    try {
+      res = await guardedGet(entry.url, this.#opts, {
+        range: [start, endInclusive],
+        truncateAt: endInclusive + 1,
+      });
+    } catch (err) {
+      // 416: the range starts past the end, which the Storage contract answers with no bytes.
+      if (err instanceof UrlFetchError && err.status === 416) return Buffer.alloc(0);
+      throw err;
+    }
     // A server that ignores Range answers 200 from byte 0: cut out the part asked for.
     return res.status === 206
       ? res.body.subarray(0, endInclusive - start + 1)

@@ -36,6 +36,8 @@ function serve(req: IncomingMessage, res: ServerResponse): void {
     if (range === null)
       return void res.writeHead(200, { etag: `"${etag}"`, "content-length": body.length }).end(body);
     const start = Number(range[1]);
+    if (start >= body.length)
+      return void res.writeHead(416, { "content-range": `bytes */${body.length}` }).end();
     const end = Math.min(Number(range[2]), body.length - 1);
     res.writeHead(206, {
       etag: `"${etag}"`,
@@ -292,5 +294,16 @@ describe("URL list source, list file", () => {
     const err = await bad.checkAccess().catch((e: unknown) => String(e));
     expect(err).toMatch(/bad\.txt line 2": unsupported scheme "ftp:"/);
     expect(err).not.toContain("hunter2");
+  });
+});
+
+describe("URL list source, ranges", () => {
+  it("answers a range past the end with no bytes, with or without the probe", async () => {
+    const { storage, objects } = await listOf([`${base}/a.png`], ALLOWED);
+    const key = objects[0]!.key;
+    expect(await storage.getRange(key, png.length + 10, png.length + 20)).toEqual(Buffer.alloc(0));
+    const fresh = openStorage(storage.describe(), undefined, ALLOWED);
+    expect(await fresh.getRange(key, png.length + 10, png.length + 20)).toEqual(Buffer.alloc(0));
+    expect(await fresh.getRange(key, png.length - 4, png.length + 20)).toEqual(png.subarray(png.length - 4));
   });
 });
