@@ -8,6 +8,7 @@ import {
   ObjectTooLargeError,
   PreconditionFailedError,
   UrlFetchError,
+  isPermanentStorageError,
 } from "./errors.ts";
 import { formatLocation, type UrlsLocation } from "./location.ts";
 import type { GetOptions, ObjectInfo, Storage } from "./types.ts";
@@ -174,14 +175,15 @@ export class UrlListStorage implements Storage {
     }
   }
 
+  /**
+   * Undefined for a URL that answers 404 or fails permanently (refused, too big, other 4xx): as
+   * for a deleted object, the failure stands and `retry --failed` passes it by. Transient
+   * failures throw.
+   */
   async head(key: string): Promise<ObjectInfo | undefined> {
     const probed = await this.#probe(await this.#entry(key));
     if ("error" in probed) {
-      if (
-        probed.error instanceof UrlFetchError &&
-        (probed.error.status === 404 || probed.error.status === 410)
-      )
-        return undefined;
+      if (isPermanentStorageError(probed.error)) return undefined;
       throw probed.error;
     }
     this.#keep(key, probed);

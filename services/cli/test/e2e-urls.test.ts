@@ -163,6 +163,20 @@ describe("tessera run urls+file://list.txt, through a worker process, to S3", ()
     }
     expect(emulator.stats.requests).toBe(requestsBefore);
     expect(everything).not.toContain("secretsig");
+
+    // Allowed afterwards, `retry --failed` sends the refused images; the 404 and the too big one
+    // still fail when probed again, so they are passed by and keep their outcome.
+    const allowed = { ...env, TESSERA_URL_ALLOW_PRIVATE: "true" };
+    const worker = tesseraProcess(["worker", "--concurrency", "2"], allowed);
+    try {
+      const retried = await tessera(["retry", String(run.runId), "--failed", "--wait", "--json"], allowed);
+      expect(retried.code, retried.stderr + worker.output()).toBe(0);
+      expect(JSON.parse(retried.stdout)).toMatchObject({ status: "completed", done: 3, failed: 2 });
+      expect(retried.stdout + retried.stderr + worker.output()).not.toContain("secretsig");
+    } finally {
+      worker.child.kill("SIGTERM");
+      expect(await exitOf(worker.child)).toBe(0);
+    }
   });
 
   it("leaves no signed query in Redis (run hashes, items, job payloads and errors)", async () => {
