@@ -19,6 +19,8 @@ export interface UrlFetchOptions {
    * serve from 127.0.0.1 and still see a redirect to another private address refused.
    */
   allowAddresses?: readonly string[];
+  /** The resolver (default dns.lookup with all: true); a seam for tests of rebinding. */
+  resolve?: (host: string) => Promise<{ address: string; family: number }[]>;
 }
 
 export interface FetchRequest {
@@ -51,7 +53,7 @@ interface Pinned {
  */
 export async function resolveChecked(
   url: URL,
-  opts: Pick<UrlFetchOptions, "allowPrivate" | "allowAddresses">,
+  opts: Pick<UrlFetchOptions, "allowPrivate" | "allowAddresses" | "resolve">,
 ): Promise<Pinned> {
   const host = url.hostname.replace(/^\[|\]$/g, "");
   const where = redactUrl(url);
@@ -59,7 +61,7 @@ export async function resolveChecked(
   if (isIP(host) !== 0) addresses = [{ address: host, family: isIP(host) }];
   else {
     try {
-      addresses = await dnsLookup(host, { all: true, verbatim: true });
+      addresses = await (opts.resolve ?? defaultResolve)(host);
     } catch (err) {
       const code = (err as { code?: string }).code;
       // NXDOMAIN is final; a failing resolver may recover.
@@ -85,6 +87,10 @@ export async function resolveChecked(
   const first = addresses[0];
   if (first === undefined) throw new UrlFetchError(where, `${host} has no address`, { permanent: true });
   return { address: first.address, family: first.family === 6 ? 6 : 4 };
+}
+
+function defaultResolve(host: string): Promise<{ address: string; family: number }[]> {
+  return dnsLookup(host, { all: true, verbatim: true });
 }
 
 function pinnedLookup(pinned: Pinned): LookupFunction {

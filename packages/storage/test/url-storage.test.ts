@@ -307,3 +307,29 @@ describe("URL list source, ranges", () => {
     expect(await fresh.getRange(key, png.length - 4, png.length + 20)).toEqual(png.subarray(png.length - 4));
   });
 });
+
+describe("URL list source, DNS pinning", () => {
+  it("connects to the address it checked, never resolving again (no rebinding)", async () => {
+    const answers = [["127.0.0.1"], ["10.9.9.9"], ["10.9.9.9"]];
+    const asked: string[] = [];
+    const resolve = (host: string) => {
+      asked.push(host);
+      const next = answers.shift() ?? ["10.9.9.9"];
+      return Promise.resolve(next.map((address) => ({ address, family: 4 })));
+    };
+    const port = new URL(base).port;
+    const { storage, objects } = await listOf([`http://rebind.invalid:${port}/a.png`], {
+      timeoutMs: 2_000,
+      allowAddresses: ["127.0.0.1"],
+      resolve,
+    });
+    // The first answer was checked and used for the connection: the name itself does not exist,
+    // so any second resolution by the HTTP client would have failed or reached 10.9.9.9.
+    expect(objects[0]).toMatchObject({ key: `rebind.invalid_${port}/a.png`, size: png.length });
+    expect(asked).toEqual(["rebind.invalid"]);
+    // The next request resolves again and is refused on what it gets now.
+    await expect(storage.get(objects[0]!.key)).rejects.toThrow(
+      /rebind\.invalid resolves to 10\.9\.9\.9 \(private\)/,
+    );
+  });
+});
