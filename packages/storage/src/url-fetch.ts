@@ -19,6 +19,8 @@ export interface UrlFetchOptions {
    * serve from 127.0.0.1 and still see a redirect to another private address refused.
    */
   allowAddresses?: readonly string[];
+  /** Certificates trusted for https besides the system's (tests; NODE_EXTRA_CA_CERTS in production). */
+  ca?: string | Buffer;
   /** The resolver (default dns.lookup with all: true); a seam for tests of rebinding. */
   resolve?: (host: string) => Promise<{ address: string; family: number }[]>;
 }
@@ -123,7 +125,7 @@ export async function guardedGet(
         });
       }
       const pinned = await resolveChecked(url, opts);
-      const res = await send(url, pinned, request, signal);
+      const res = await send(url, pinned, request, signal, opts.ca);
       const location = res.headers.location;
       if (
         res.statusCode !== undefined &&
@@ -150,10 +152,10 @@ export async function guardedGet(
       });
     }
     if (err instanceof Error && !(err instanceof UrlFetchError) && "code" in err && !("where" in err)) {
-      throw new UrlFetchError(redactUrl(url), `request failed (${String(err.code)})`, {
-        permanent: false,
-        cause: err,
-      });
+      const code = String(err.code);
+      // A certificate that does not verify will not start verifying on a retry minutes later.
+      const permanent = /CERT|SELF_SIGNED|UNABLE_TO_VERIFY/.test(code);
+      throw new UrlFetchError(redactUrl(url), `request failed (${code})`, { permanent, cause: err });
     }
     throw err;
   }
@@ -164,6 +166,7 @@ function send(
   pinned: Pinned,
   request: FetchRequest,
   signal: AbortSignal,
+  ca: string | Buffer | undefined,
 ): Promise<IncomingMessage> {
   const headers: Record<string, string> = { "user-agent": "tessera", "accept-encoding": "identity" };
   if (request.range !== undefined) headers.range = `bytes=${request.range[0]}-${request.range[1]}`;
@@ -181,7 +184,9 @@ function send(
     // New connections per request: a pooled socket could outlive the check that admitted it.
     agent: false,
   };
+  // The certificate is checked against the URL's host name, not the pinned address.
   if (url.protocol === "https:" && isIP(host) === 0) options.servername = host;
+  if (ca !== undefined) options.ca = ca;
   const client = url.protocol === "https:" ? https : http;
   return new Promise((resolve, reject) => {
     const req = client.request(options, resolve);

@@ -1,5 +1,7 @@
-import { mkdtemp, rm, writeFile } from "node:fs/promises";
+import { execFileSync } from "node:child_process";
+import { mkdtemp, readFile, rm, writeFile } from "node:fs/promises";
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from "node:http";
+import { createServer as createTlsServer } from "node:https";
 import type { AddressInfo } from "node:net";
 import { tmpdir } from "node:os";
 import path from "node:path";
@@ -331,5 +333,46 @@ describe("URL list source, DNS pinning", () => {
     await expect(storage.get(objects[0]!.key)).rejects.toThrow(
       /rebind\.invalid resolves to 10\.9\.9\.9 \(private\)/,
     );
+  });
+});
+
+describe("URL list source over https", () => {
+  it("pins the address yet checks the certificate against the host name", async () => {
+    execFileSync(
+      "openssl",
+      [
+        ...["req", "-x509", "-newkey", "ec", "-pkeyopt", "ec_paramgen_curve:prime256v1", "-nodes"],
+        ...["-keyout", path.join(dir, "key.pem"), "-out", path.join(dir, "cert.pem"), "-days", "1"],
+        ...["-subj", "/CN=tessera-tls.test", "-addext", "subjectAltName=DNS:tessera-tls.test"],
+      ],
+      { stdio: "ignore" },
+    );
+    const cert = await readFile(path.join(dir, "cert.pem"));
+    const tls = createTlsServer({ key: await readFile(path.join(dir, "key.pem")), cert }, serve);
+    await new Promise<void>((resolve) => tls.listen(0, "127.0.0.1", resolve));
+    try {
+      const port = (tls.address() as AddressInfo).port;
+      const options: UrlSourceOptions = {
+        timeoutMs: 2_000,
+        allowAddresses: ["127.0.0.1"],
+        ca: cert,
+        resolve: () => Promise.resolve([{ address: "127.0.0.1", family: 4 }]),
+      };
+      const { storage, objects } = await listOf(
+        [`https://tessera-tls.test:${port}/a.png`, `https://127.0.0.1:${port}/a.png`],
+        options,
+      );
+      const named = objects.find((o) => o.key.startsWith("tessera-tls.test"))!;
+      expect(named).toMatchObject({ size: png.length, etag: "png-v1" });
+      expect(await storage.get(named.key, { ifMatch: named.etag })).toEqual(png);
+      // The same server by address: its certificate does not name 127.0.0.1.
+      const byAddress = objects.find((o) => o.key.startsWith("127.0.0.1"))!;
+      const refused = await storage.getRange(byAddress.key, 0, 1).catch((e: unknown) => e);
+      expect(String(refused)).toMatch(/ERR_TLS_CERT_ALTNAME_INVALID/);
+      expect(isPermanentStorageError(refused)).toBe(true);
+    } finally {
+      tls.closeAllConnections();
+      await new Promise((resolve) => tls.close(resolve));
+    }
   });
 });
