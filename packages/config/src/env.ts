@@ -49,6 +49,18 @@ export const envSchema = z.object({
     .describe(
       "Largest source object a worker reads into memory (it may be resized or converted below the inline limit)",
     ),
+  TESSERA_URL_ALLOW_PRIVATE: bool
+    .default(false)
+    .describe(
+      "Let URL-list sources fetch from loopback, link-local and private addresses; off, so a list cannot reach internal services or cloud metadata (SSRF)",
+    ),
+  TESSERA_URL_MAX_BYTES: positiveInt
+    .default(50 * 1024 * 1024)
+    .describe("Largest body fetched from one URL of a URL-list source; bigger images fail as too large"),
+  TESSERA_URL_TIMEOUT_MS: positiveInt
+    .min(100)
+    .default(30_000)
+    .describe("Time one URL fetch may take (connect, redirects and body) before it fails as transient"),
   TESSERA_MAX_IMAGE_BYTES: positiveInt
     .default(15 * 1024 * 1024)
     .describe("Largest image sent inline: base64 grows it by 4/3 and a request must stay under 20 MB"),

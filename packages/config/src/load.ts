@@ -18,9 +18,17 @@ export interface S3Settings {
   credentials?: { accessKeyId: string; secretAccessKey: string; sessionToken?: string };
 }
 
+/** How URL-list sources fetch (see @tessera/storage UrlSourceOptions). */
+export interface UrlSettings {
+  allowPrivate: boolean;
+  maxBytes: number;
+  timeoutMs: number;
+}
+
 export interface Config {
   env: Env;
   s3: S3Settings;
+  urls: UrlSettings;
   /** The fleet's limits per model (one set for every model today). */
   rateLimits: (model: string) => { rpm?: number; tpm?: number; rpd?: number };
   prices: Readonly<Record<string, ModelPrice>>;
@@ -71,6 +79,11 @@ export function loadConfig(
   return {
     env,
     s3,
+    urls: {
+      allowPrivate: env.TESSERA_URL_ALLOW_PRIVATE,
+      maxBytes: env.TESSERA_URL_MAX_BYTES,
+      timeoutMs: env.TESSERA_URL_TIMEOUT_MS,
+    },
     rateLimits: () => limits,
     prices: { ...DEFAULT_PRICES, ...parsePrices(env.TESSERA_PRICES) },
     requestLimits: requestLimitsOf(env),

@@ -10,7 +10,9 @@ export type StorageErrorCode =
   | "OBJECT_NOT_FOUND"
   | "PRECONDITION_FAILED"
   | "ACCESS_DENIED"
-  | "OBJECT_TOO_LARGE";
+  | "OBJECT_TOO_LARGE"
+  | "URL_REFUSED"
+  | "URL_FETCH_FAILED";
 
 export class StorageError extends Error {
   readonly code: StorageErrorCode;
@@ -89,4 +91,36 @@ export class ObjectTooLargeError extends StorageError {
     this.size = size;
     this.maxBytes = maxBytes;
   }
+}
+
+/**
+ * A URL source could not be fetched. `permanent` failures (a refused address, a 4xx, too many
+ * redirects) will not pass on retry; the others (5xx, 429, timeouts, resets) may.
+ */
+export class UrlFetchError extends StorageError {
+  readonly permanent: boolean;
+  readonly status: number | undefined;
+
+  constructor(
+    where: string,
+    detail: string,
+    options: { permanent: boolean; refused?: boolean; status?: number; cause?: unknown },
+  ) {
+    super(`${where}: ${detail}`, where, {
+      cause: options.cause,
+      code: options.refused === true ? "URL_REFUSED" : "URL_FETCH_FAILED",
+    });
+    this.permanent = options.permanent;
+    this.status = options.status;
+  }
+}
+
+/** Failures retrying cannot fix: scans record them as permanent, not transient. */
+export function isPermanentStorageError(err: unknown): boolean {
+  return (
+    err instanceof InvalidKeyError ||
+    err instanceof AccessDeniedError ||
+    err instanceof ObjectTooLargeError ||
+    (err instanceof UrlFetchError && err.permanent)
+  );
 }

@@ -8,7 +8,7 @@ export type {
   Storage,
   S3Config,
 } from "./types.ts";
-export type { Location, S3Location, FileLocation } from "./location.ts";
+export type { Location, S3Location, FileLocation, UrlsLocation } from "./location.ts";
 export { parseLocation, formatLocation, joinKey, isUnder } from "./location.ts";
 export { compareKeys } from "./keys.ts";
 export { openStorage, storageCache } from "./open-storage.ts";
@@ -25,5 +25,12 @@ export {
   PreconditionFailedError,
   AccessDeniedError,
   ObjectTooLargeError,
+  UrlFetchError,
+  isPermanentStorageError,
 } from "./errors.ts";
+export { UrlListStorage, URL_DEFAULTS, urlEtag } from "./url-storage.ts";
+export type { UrlSourceOptions } from "./url-storage.ts";
+export { classifyAddress } from "./url-address.ts";
+export type { AddressClass } from "./url-address.ts";
+export { urlKey, parseUrlList, redactUrl } from "./url-list.ts";
 export type { StorageErrorCode } from "./errors.ts";

@@ -51,6 +51,19 @@ describe("parseLocation", () => {
   });
 });
 
+describe("parseLocation of URL lists", () => {
+  it("parses urls+file:// as a list file, formats it back, and is never under another location", () => {
+    const list = parseLocation("urls+file:///data/lists/../photos.txt");
+    expect(list).toEqual({ scheme: "urls", path: "/data/photos.txt" });
+    expect(formatLocation(list)).toBe("urls+file:///data/photos.txt");
+    expect(parseLocation(formatLocation(list))).toEqual(list);
+    expect(formatLocation(list, "e.com/a.jpg")).toBe("urls+file:///data/photos.txt#e.com/a.jpg");
+    expect(isUnder(list, parseLocation("file:///data"))).toBeUndefined();
+    expect(() => parseLocation("urls+file://data/photos.txt")).toThrow(/absolute/);
+    expect(() => parseLocation("urls+https://e.com/list.txt")).toThrow(/unsupported scheme "urls\+https:"/);
+  });
+});
+
 describe("formatLocation", () => {
   it("round-trips through parseLocation", () => {
     for (const uri of ["s3://bucket/", "s3://bucket/a/b", "file:///data/my%20photos", "file:///"]) {

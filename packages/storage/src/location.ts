@@ -7,7 +7,7 @@ import { StorageUriError } from "./errors.ts";
  * whole bucket) and always means a folder: "photos" and "photos/" both list "photos/...", never
  * "photos-old/...". A file `path` is absolute and normalised, without a trailing "/".
  */
-export type Location = S3Location | FileLocation;
+export type Location = S3Location | FileLocation | UrlsLocation;
 export interface S3Location {
   scheme: "s3";
   bucket: string;
@@ -18,6 +18,13 @@ export interface FileLocation {
   path: string;
 }
 
+/** A read-only source: the http(s) URLs listed, one per line, in a local text file. */
+export interface UrlsLocation {
+  scheme: "urls";
+  /** The list file: absolute and normalised. */
+  path: string;
+}
+
 // Lenient on purpose (RGW and legacy AWS buckets allow upper case and underscores), strict enough
 // that the name is a single path segment and a host label.
 const BUCKET = /^[A-Za-z0-9][A-Za-z0-9._-]{0,254}$/;
@@ -25,11 +32,13 @@ const BUCKET = /^[A-Za-z0-9][A-Za-z0-9._-]{0,254}$/;
 export function parseLocation(uri: string): Location {
   if (uri.startsWith("s3://")) return parseS3(uri);
   if (uri.startsWith("file://")) return parseFile(uri);
+  if (uri.startsWith("urls+file://"))
+    return { scheme: "urls", path: parseFile(uri.slice("urls+".length)).path };
   const scheme = /^([A-Za-z][A-Za-z0-9+.-]*):/.exec(uri)?.[1];
   if (scheme !== undefined && scheme !== "s3" && scheme !== "file") {
     throw new StorageUriError(
       uri,
-      `unsupported scheme "${scheme}:" (use s3://bucket/prefix or file:///abs/dir)`,
+      `unsupported scheme "${scheme}:" (use s3://bucket/prefix, file:///abs/dir or urls+file:///abs/list.txt)`,
     );
   }
   throw new StorageUriError(uri, "expected s3://bucket/prefix or file:///absolute/dir");
@@ -78,6 +87,8 @@ export function formatLocation(location: Location, key = ""): string {
       const href = pathToFileURL(full).href;
       return key.endsWith("/") && !href.endsWith("/") ? `${href}/` : href;
     }
+    case "urls":
+      return `urls+${pathToFileURL(location.path).href}${key === "" ? "" : `#${key}`}`;
   }
 }
 

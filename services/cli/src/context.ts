@@ -64,7 +64,7 @@ export async function openContext(config: Config, role: "worker" | "client"): Pr
     redis,
     runs: new RunStore(redis, config.env.TESSERA_PREFIX),
     producer,
-    storage: storageCache(config.s3),
+    storage: storageCache(config.s3, config.urls),
     async close() {
       await producer.close();
       await redis.quit().catch(() => redis.disconnect());

@@ -1,7 +1,7 @@
 import pLimit from "p-limit";
 import { errorMessage, type ManifestLine, type RunConfig } from "@tessera/core";
 import type { EnqueueItem } from "@tessera/queue";
-import { AccessDeniedError, InvalidKeyError, type ObjectInfo, type Storage } from "@tessera/storage";
+import { isPermanentStorageError, type ObjectInfo, type Storage } from "@tessera/storage";
 import type { BoundTask } from "@tessera/tasks";
 import { classifyObject } from "./classify.ts";
 import type { IngestDeps, RequestLimits } from "./deps.ts";
@@ -172,11 +172,10 @@ export async function scanSource(
       classified = await classifyObject(source, object);
     } catch (err) {
       // One unreadable object must not fail the run: it counts as an image that failed. A key
-      // Tessera refuses to address (`..`, a leading slash) or a refused read is final (`retry
-      // --failed` after fixing the permission); anything else may pass.
+      // Tessera refuses to address (`..`, a leading slash), a refused read, a refused or missing
+      // URL or one too big is final (`retry --failed` after fixing it); anything else may pass.
       progress.images++;
-      const errorClass =
-        err instanceof InvalidKeyError || err instanceof AccessDeniedError ? "permanent" : "transient";
+      const errorClass = isPermanentStorageError(err) ? "permanent" : "transient";
       await record({
         key: object.key,
         etag: object.etag,

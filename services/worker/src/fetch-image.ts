@@ -6,6 +6,7 @@ import {
   ObjectNotFoundError,
   ObjectTooLargeError,
   PreconditionFailedError,
+  UrlFetchError,
 } from "@tessera/storage";
 import type { WorkerDeps } from "./deps.ts";
 
@@ -30,9 +31,13 @@ export async function fetchImage(deps: WorkerDeps, run: RunState, ref: ImageRef)
       throw new TesseraError("permanent", err.message, { cause: err });
     }
     if (err instanceof ObjectTooLargeError) {
-      throw new TesseraError("bad_image", `source object larger than ${deps.maxSourceBytes} bytes`, {
+      throw new TesseraError("bad_image", `source object larger than ${err.maxBytes} bytes`, {
         cause: err,
       });
+    }
+    if (err instanceof UrlFetchError) {
+      // Refused addresses, 4xx and redirect loops stay so; 5xx, 429 and timeouts may pass.
+      throw new TesseraError(err.permanent ? "permanent" : "transient", err.message, { cause: err });
     }
     throw new TesseraError("transient", `reading ${source.describe(ref.key)}: ${errorMessage(err)}`, {
       cause: err,

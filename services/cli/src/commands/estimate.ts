@@ -101,7 +101,7 @@ export function registerEstimate(program: Command, _common: (cmd: Command) => Co
     const perRequest = Math.min(imagesPerRequest, requestLimits.maxImagesPerRequest);
     // The text of a full request (with several images, its labels too); a set's, for two images.
     const texts = requestTexts(bound.build(bound.multiImage === "set" ? 2 : perRequest));
-    const storages = storageCache(config.s3);
+    const storages = storageCache(config.s3, config.urls);
     const source = storages(sourceUri);
     await source.checkAccess();
     const excluded =

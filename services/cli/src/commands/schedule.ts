@@ -73,7 +73,7 @@ export function registerSchedule(program: Command, common: (cmd: Command) => Com
     const config = configFrom({ ...flags, logLevel: flags.logLevel ?? "warn" }, runOptionEnv(flags));
     const request = runOptionsFrom(flags, config);
     // Wrong locations are refused now rather than at 3 a.m.
-    const storage = storageCache(config.s3);
+    const storage = storageCache(config.s3, config.urls);
     await storage(source).checkAccess();
     await storage(flags.out).checkAccess({ write: true });
     await withSchedules(flags, async (store) => {
