@@ -12,6 +12,8 @@ import { REDIS_CONTRACT_VERSION, redisKeys, type Keys } from "./keys.ts";
 
 /** Events kept per run: enough for a dashboard's recent history, bounded for million-image runs. */
 const EVENTS_MAXLEN = 1_000;
+/** At most one progress entry per run this often: followers see the counters move without polling. */
+export const PROGRESS_EVERY_MS = 1_000;
 
 const count = z.coerce.number().int().nonnegative().default(0);
 
@@ -97,7 +99,7 @@ end
 // message, skip kind ("budget" or "cancelled": an image skipped, which settles it like an
 // outcome; else an object that is not an image), cost, estimated prompt tokens of a done image,
 // "1" when the image was done from the annotation cache, the unusable-answers field the caller
-// folded into the line and cost ("" for none).
+// folded into the line and cost ("" for none), now in ms, the progress-entry interval in ms.
 // Returns -1 when the key already had an outcome (a retried or duplicated job); the current
 // unusable-answers field (a string) when it is not the one the caller folded in; else 1 if this
 // outcome completed the run, else 0.
@@ -128,6 +130,13 @@ if tonumber(ARGV[5]) > 0 then redis.call('HINCRBY', KEYS[1], 'tokens_output', AR
 if tonumber(ARGV[6]) > 0 then redis.call('HINCRBY', KEYS[1], 'tokens_image', ARGV[6]) end
 if ARGV[3] == 'failed' or ARGV[3] == 'blocked' then
   redis.call('XADD', KEYS[3], 'MAXLEN', '~', ARGV[8], '*', 'type', 'item', 'status', ARGV[3], 'key', ARGV[1], 'message', ARGV[9], 'at', ARGV[7])
+end
+if tonumber(ARGV[15]) - tonumber(redis.call('HGET', KEYS[1], 'progressAt') or '0') >= tonumber(ARGV[16]) then
+  redis.call('HSET', KEYS[1], 'progressAt', ARGV[15])
+  local c = redis.call('HMGET', KEYS[1], 'images', 'done', 'failed', 'blocked', 'skipped', 'cached', 'tokens_prompt', 'tokens_output')
+  redis.call('XADD', KEYS[3], 'MAXLEN', '~', ARGV[8], '*', 'type', 'progress', 'images', c[1] or '0',
+    'done', c[2] or '0', 'failed', c[3] or '0', 'blocked', c[4] or '0', 'skipped', c[5] or '0',
+    'cached', c[6] or '0', 'tokens_prompt', c[7] or '0', 'tokens_output', c[8] or '0', 'at', ARGV[7])
 end
 return maybeFinish(KEYS[1], KEYS[3], ARGV[7], ARGV[8])
 `;
@@ -353,6 +362,8 @@ export class RunStore {
         extra.estimatedPromptTokens ?? 0,
         folded.cached === true ? "1" : "0",
         unusable,
+        Date.parse(folded.at),
+        PROGRESS_EVERY_MS,
       )) as number | string;
       if (typeof result === "string") {
         unusable = result;

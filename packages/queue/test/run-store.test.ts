@@ -1,7 +1,7 @@
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import type { ManifestLine, RunConfig } from "@tessera/core";
 import { useTestPrefix } from "@tessera/testing";
-import { REDIS_CONTRACT_VERSION, RunNotFoundError, RunStore } from "../src/index.ts";
+import { PROGRESS_EVERY_MS, REDIS_CONTRACT_VERSION, RunNotFoundError, RunStore } from "../src/index.ts";
 
 let env: Awaited<ReturnType<typeof useTestPrefix>>;
 let store: RunStore;
@@ -148,6 +148,25 @@ describe("RunStore", () => {
     const flat = events.map(([, fields]) => fields.join(" "));
     expect(flat.some((e) => e.includes("status finalizing"))).toBe(true);
     expect(flat.some((e) => e.includes("b.jpg is broken"))).toBe(true);
+  });
+
+  it("writes a progress entry with the counters at most once per PROGRESS_EVERY_MS of outcome time", async () => {
+    await store.create(config("rp"));
+    const at = (ms: number) => new Date(Date.UTC(2026, 11, 4, 12) + ms).toISOString();
+    const outcome = (key: string, ms: number) =>
+      store.recordItem("rp", { ...line(key, "done", 10), at: at(ms) });
+    await outcome("a.png", 0);
+    await outcome("b.png", PROGRESS_EVERY_MS / 2);
+    await outcome("c.png", PROGRESS_EVERY_MS);
+    await outcome("d.png", PROGRESS_EVERY_MS + 1);
+    const progress = (await env.redis.xrange(store.keys.events("rp"), "-", "+"))
+      .map(([, flat]) => Object.fromEntries(flat.flatMap((v, i) => (i % 2 === 0 ? [[v, flat[i + 1]]] : []))))
+      .filter((fields) => fields.type === "progress");
+    // a (the first) and c (a full interval later): the counters as each of them left them.
+    expect(progress).toEqual([
+      expect.objectContaining({ done: "1", tokens_prompt: "10", at: at(0) }),
+      expect.objectContaining({ done: "3", tokens_prompt: "30", at: at(PROGRESS_EVERY_MS) }),
+    ]);
   });
 
   it("completes at scan time when every image already has an outcome (or there are none)", async () => {

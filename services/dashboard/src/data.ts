@@ -39,6 +39,9 @@ export interface DashboardDeps {
  * Everything the dashboard shows, read from the Redis contract (docs/redis.md) and the run's
  * output location, plus the few actions it may take. The JSON API returns these values as is.
  */
+/** Entries people read (status changes, failures, pauses); progress ticks are for programs following counters. */
+export const isNotable = (event: EventView): boolean => event.type !== "progress";
+
 export class DashboardData {
   readonly runs: RunStore;
   readonly schedules: ScheduleStore;

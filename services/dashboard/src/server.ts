@@ -17,7 +17,7 @@ import {
   type Credential,
 } from "./auth.ts";
 import { BULL_BOARD_PATH, bullBoardHandler } from "./bull-board.ts";
-import { DashboardData, type DashboardDeps } from "./data.ts";
+import { DashboardData, isNotable, type DashboardDeps } from "./data.ts";
 import { fleetMetrics } from "./metrics.ts";
 import { streamUpdates } from "./sse.ts";
 import { loginPage } from "./login-page.ts";
@@ -174,7 +174,11 @@ export async function startDashboard(
         return json(res, 200, run);
       }
       if (sub === "digest") return json(res, 200, await data.digest(id));
-      if (sub === "events") return json(res, 200, await data.events(id, { count: 100 }));
+      if (sub === "events") {
+        // Progress ticks (up to one a second) would crowd out what people look for.
+        const events = await data.events(id, { count: 1_000 });
+        return json(res, 200, events.filter(isNotable).slice(0, 100));
+      }
       if (sub === "preview") {
         const png = await data.preview(id, url.searchParams.get("key") ?? "");
         if (!png) throw new HttpError(404, "no preview for that image");

@@ -1,5 +1,5 @@
 import type { IncomingMessage, ServerResponse } from "node:http";
-import type { DashboardData } from "./data.ts";
+import { isNotable, type DashboardData } from "./data.ts";
 
 const TICK_MS = 1_000;
 const HEARTBEAT_MS = 15_000;
@@ -48,7 +48,8 @@ export function streamUpdates(
           const events = await data.events(runId, { afterId: lastEventId });
           if (events.length > 0) {
             lastEventId = events.at(-1)!.id;
-            send("events", events);
+            const notable = events.filter(isNotable);
+            if (notable.length > 0) send("events", notable);
           }
         }
       }
