@@ -1,3 +1,5 @@
+import { availableParallelism } from "node:os";
+import pLimit from "p-limit";
 import { TesseraError, errorMessage } from "@tessera/core";
 import { prepareImage, type PreparedImage } from "@tessera/imaging";
 import type { ImageRef, RunState } from "@tessera/queue";
@@ -6,6 +8,15 @@ import { fetchImage } from "./fetch-image.ts";
 import type { RequestRecorder } from "./request-recorder.ts";
 import { unsendable } from "./send.ts";
 import type { Unit } from "./units.ts";
+import { SPATIAL_TASKS } from "./exports.ts";
+
+/**
+ * Fetch-and-prepare slots shared by every job of this process. Decoding and resizing are CPU
+ * work (no faster past the cores), and a source image is held in memory from its download until
+ * it is resized: without this bound a request of thousands of images, or many jobs at once,
+ * would hold every original at the same time.
+ */
+const prepareSlots = pLimit(Math.max(2, availableParallelism()));
 
 export interface Attempt {
   /** 1-based number of this attempt. */
@@ -15,7 +26,10 @@ export interface Attempt {
 
 export interface Prepared {
   ref: ImageRef;
-  bytes: Buffer;
+  /** The original's size in bytes. */
+  sourceBytes: number;
+  /** The original, kept only for tasks that draw a preview on it (detect, segment). */
+  source?: Buffer;
   image: PreparedImage;
 }
 
@@ -44,13 +58,16 @@ async function prepareAll(
   const settled = await Promise.all(
     units.map((unit) =>
       Promise.allSettled(
-        unit.refs.map(async (ref): Promise<Prepared> => {
-          const bytes = await fetchImage(deps, run, ref);
-          const image = await prepareImage(bytes, { detail: run.detail, convert: run.convert });
-          const refused = unsendable(deps, run, image);
-          if (refused) throw refused;
-          return { ref, bytes, image };
-        }),
+        unit.refs.map((ref) =>
+          prepareSlots(async (): Promise<Prepared> => {
+            const bytes = await fetchImage(deps, run, ref);
+            const image = await prepareImage(bytes, { detail: run.detail, convert: run.convert });
+            const refused = unsendable(deps, run, image);
+            if (refused) throw refused;
+            const keep = SPATIAL_TASKS.has(run.task) ? { source: bytes } : {};
+            return { ref, sourceBytes: bytes.length, ...keep, image };
+          }),
+        ),
       ),
     ),
   );

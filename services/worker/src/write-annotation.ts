@@ -12,8 +12,9 @@ import type { Unit } from "./units.ts";
 /** An image of a unit as it was sent. */
 export interface SentImage {
   ref: ImageRef;
-  /** The source bytes (a preview is drawn on them). */
-  bytes: Buffer;
+  sourceBytes: number;
+  /** The original, for the tasks that draw a preview on it. */
+  source?: Buffer;
   image: PreparedImage;
   transport: Transport;
 }
@@ -41,7 +42,7 @@ export async function writeAnnotation(
   startedAt: Date,
 ): Promise<Annotation> {
   const source = deps.storage(run.source);
-  const described = item.images.map(({ ref, bytes, image, transport }) => ({
+  const described = item.images.map(({ ref, sourceBytes, image, transport }) => ({
     source: {
       uri: source.describe(ref.key),
       key: ref.key,
@@ -49,7 +50,7 @@ export async function writeAnnotation(
       mime: image.source.mime,
       width: image.source.displayWidth,
       height: image.source.displayHeight,
-      bytes: bytes.length,
+      bytes: sourceBytes,
     },
     sent: {
       width: image.width,
@@ -86,6 +87,12 @@ export async function writeAnnotation(
     completedAt: deps.now().toISOString(),
   } satisfies Annotation);
   await putAnnotation(deps, run, item.unit.annotationKey, annotation);
-  await writePreview(deps, run, item.unit.key, annotation, () => Promise.resolve(item.images[0]!.bytes));
+  const original = item.images[0]?.source;
+  // Spatial tasks keep the original in memory for this; others would read it again (they draw nothing).
+  await writePreview(deps, run, item.unit.key, annotation, () =>
+    original
+      ? Promise.resolve(original)
+      : deps.storage(run.source).get(item.images[0]!.ref.key, { ifMatch: item.images[0]!.ref.etag }),
+  );
   return annotation;
 }
