@@ -4,6 +4,7 @@ import {
   InvalidPayloadError,
   jobsOfQueue,
   parsePayload,
+  queueRetention,
   type JobName,
   type JobPayload,
   type QueueName,
@@ -72,6 +73,7 @@ export function createConsumer(options: ConsumerOptions): Worker {
       // worker's jobs wait before another worker takes them, not how long a call may take.
       lockDuration: options.lockDurationMs ?? 60_000,
       stalledInterval: options.lockDurationMs ?? 60_000,
+      ...queueRetention[options.queue],
       autorun: false,
       ...queueTelemetry(),
     },

@@ -97,14 +97,14 @@ export class ScheduleStore {
   }
 
   async #upsert(spec: Pick<ScheduleSpec, "id" | "cron" | "tz">): Promise<void> {
-    const { attempts, backoff, removeOnComplete, removeOnFail } = jobCatalog["scheduled-run"].options;
+    const { attempts, backoff } = jobCatalog["scheduled-run"].options;
     await this.#queue.upsertJobScheduler(
       spec.id,
       { pattern: spec.cron, ...(spec.tz === undefined ? {} : { tz: spec.tz }) },
       {
         name: "scheduled-run",
         data: jobCatalog["scheduled-run"].payload.parse({ scheduleId: spec.id }),
-        opts: { attempts, backoff, removeOnComplete, removeOnFail },
+        opts: { attempts, backoff },
       },
     );
   }
