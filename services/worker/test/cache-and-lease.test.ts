@@ -5,7 +5,8 @@ import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import type { ManifestLine, RunConfig } from "@tessera/core";
 import { createGeminiClient } from "@tessera/gemini";
 import { startEmulator, type Emulator } from "@tessera/gemini-emulator";
-import { Producer, RunStore, type RunState } from "@tessera/queue";
+import type { Producer, RunStore } from "@tessera/queue";
+import { type RunState } from "@tessera/queue";
 import { COLORS, makeScene, useTestBucket, useTestPrefix, type TestBucket } from "@tessera/testing";
 import {
   annotateLeased,
@@ -16,7 +17,7 @@ import {
   startWorker,
   type WorkerDeps,
 } from "../src/index.ts";
-import { runJobsToEnd, testRunConfig, testWorkerDeps } from "./support.ts";
+import { putScenes, runJobsToEnd, testQueues, testRunConfig, testWorkerDeps } from "./support.ts";
 
 let redisEnv: Awaited<ReturnType<typeof useTestPrefix>>;
 let bucket: TestBucket;
@@ -33,10 +34,7 @@ beforeAll(async () => {
   emulator = await startEmulator({ port: 0 });
   // Slow enough that two concurrent attempts overlap for certain.
   slowEmulator = await startEmulator({ port: 0, latencyMs: 600 });
-  runs = new RunStore(redisEnv.redis, redisEnv.prefix);
-  producer = new Producer(redisEnv.redis, redisEnv.prefix, {
-    annotate: { attempts: 3, backoff: { type: "fixed", delay: 50 } },
-  });
+  ({ runs, producer } = testQueues(redisEnv.redis, redisEnv.prefix));
   deps = testWorkerDeps({
     runs,
     producer,
@@ -45,13 +43,7 @@ beforeAll(async () => {
     s3: bucket.config,
     geminiUrl: emulator.url,
   });
-  const source = bucket.storage("src/");
-  const colors = [COLORS.yellow, COLORS.blue, COLORS.green];
-  for (const [i, background] of colors.entries()) {
-    await source.put(`img-${i}.png`, await makeScene({ width: 160, height: 100, background }), {
-      contentType: "image/png",
-    });
-  }
+  await putScenes(bucket.storage("src/"), [COLORS.yellow, COLORS.blue, COLORS.green]);
 });
 
 afterAll(async () => {

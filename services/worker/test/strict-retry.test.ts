@@ -4,11 +4,12 @@
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import type { Annotation, ManifestLine, RunConfig } from "@tessera/core";
 import { startEmulator, type Emulator, type EmulatorRequestEvent } from "@tessera/gemini-emulator";
-import { Producer, RunStore, type RunState } from "@tessera/queue";
+import type { Producer, RunStore } from "@tessera/queue";
+import { type RunState } from "@tessera/queue";
 import { STRICT_JSON_INSTRUCTION } from "@tessera/tasks";
-import { COLORS, makeScene, useTestBucket, useTestPrefix, type TestBucket } from "@tessera/testing";
+import { COLORS, useTestBucket, useTestPrefix, type TestBucket } from "@tessera/testing";
 import type { WorkerDeps } from "../src/index.ts";
-import { runJobsToEnd, testRunConfig, testWorkerDeps } from "./support.ts";
+import { putScenes, runJobsToEnd, testQueues, testRunConfig, testWorkerDeps } from "./support.ts";
 
 let redisEnv: Awaited<ReturnType<typeof useTestPrefix>>;
 let bucket: TestBucket;
@@ -28,10 +29,7 @@ beforeAll(async () => {
       if (event.route === "generateContent") requests.push(event);
     },
   });
-  runs = new RunStore(redisEnv.redis, redisEnv.prefix);
-  producer = new Producer(redisEnv.redis, redisEnv.prefix, {
-    annotate: { attempts: 3, backoff: { type: "fixed", delay: 50 } },
-  });
+  ({ runs, producer } = testQueues(redisEnv.redis, redisEnv.prefix));
   deps = testWorkerDeps({
     runs,
     producer,
@@ -40,12 +38,7 @@ beforeAll(async () => {
     s3: bucket.config,
     geminiUrl: emulator.url,
   });
-  const source = bucket.storage("src/");
-  for (const [i, background] of [COLORS.yellow, COLORS.blue, COLORS.green].entries()) {
-    await source.put(`img-${i}.png`, await makeScene({ width: 160, height: 100, background }), {
-      contentType: "image/png",
-    });
-  }
+  await putScenes(bucket.storage("src/"), [COLORS.yellow, COLORS.blue, COLORS.green]);
 });
 
 afterAll(async () => {

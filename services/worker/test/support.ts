@@ -8,11 +8,12 @@ import {
   enqueueFinalize,
   ImageLeases,
   type JobPayload,
-  type Producer,
+  Producer,
+  RunStore,
   type RunState,
-  type RunStore,
 } from "@tessera/queue";
-import { storageCache, type S3Config } from "@tessera/storage";
+import { storageCache, type S3Config, type Storage } from "@tessera/storage";
+import { makeScene, type Rgb } from "@tessera/testing";
 import { runFiles, startWorker, type WorkerDeps } from "../src/index.ts";
 
 /** A caption run with the CLI's defaults; `extra` overrides any field. */
@@ -106,5 +107,24 @@ export async function runJobsToEnd(
     return { run, lines };
   } finally {
     await worker.close();
+  }
+}
+
+/** The run store and a producer whose annotate jobs retry fast (3 attempts, 50 ms apart). */
+export function testQueues(redis: Redis, prefix: string): { runs: RunStore; producer: Producer } {
+  return {
+    runs: new RunStore(redis, prefix),
+    producer: new Producer(redis, prefix, {
+      annotate: { attempts: 3, backoff: { type: "fixed", delay: 50 } },
+    }),
+  };
+}
+
+/** Puts one 160x100 PNG scene per background under `img-<i>.png`. */
+export async function putScenes(storage: Storage, backgrounds: readonly Rgb[]): Promise<void> {
+  for (const [i, background] of backgrounds.entries()) {
+    await storage.put(`img-${i}.png`, await makeScene({ width: 160, height: 100, background }), {
+      contentType: "image/png",
+    });
   }
 }

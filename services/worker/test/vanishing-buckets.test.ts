@@ -5,7 +5,8 @@
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import type { ManifestLine } from "@tessera/core";
 import { startEmulator, type Emulator } from "@tessera/gemini-emulator";
-import { enqueueFinalize, Producer, RunStore, type RunState } from "@tessera/queue";
+import type { Producer, RunStore } from "@tessera/queue";
+import { enqueueFinalize, type RunState } from "@tessera/queue";
 import {
   clearBucketPolicy,
   denyOnBucket,
@@ -16,7 +17,7 @@ import {
   type TestBucket,
 } from "@tessera/testing";
 import { runFiles, startWorker, type WorkerDeps } from "../src/index.ts";
-import { testRunConfig, testWorkerDeps } from "./support.ts";
+import { testQueues, testRunConfig, testWorkerDeps } from "./support.ts";
 
 const IMAGES = 8;
 
@@ -31,10 +32,7 @@ beforeAll(async () => {
   redisEnv = await useTestPrefix("vanish");
   // Slow answers and one image at a time: the test acts while the run is surely half done.
   emulator = await startEmulator({ port: 0, latencyMs: 250 });
-  runs = new RunStore(redisEnv.redis, redisEnv.prefix);
-  producer = new Producer(redisEnv.redis, redisEnv.prefix, {
-    annotate: { attempts: 3, backoff: { type: "fixed", delay: 50 } },
-  });
+  ({ runs, producer } = testQueues(redisEnv.redis, redisEnv.prefix));
 });
 
 afterAll(async () => {
