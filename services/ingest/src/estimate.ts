@@ -28,7 +28,7 @@ export const TYPICAL_OUTPUT_TOKENS: Record<Task, number> = {
  * The output cap per request when none is configured: enough for a complete answer, since a cut
  * answer is paid for and partly lost. Segment answers carry a PNG per object.
  */
-export const DEFAULT_MAX_OUTPUT_TOKENS: Record<Task, number> = {
+const DEFAULT_MAX_OUTPUT_TOKENS: Record<Task, number> = {
   caption: 1_024,
   classify: 256,
   vqa: 1_024,

@@ -7,6 +7,9 @@ import { Counter, Histogram, Registry, collectDefaultMetrics } from "prom-client
  * Prometheus metrics of one worker process, served on TESSERA_METRICS_PORT. Fleet-wide figures
  * that live in Redis (queue depth, budget left, per-run counts) are the dashboard's /metrics.
  */
+/** From a cached image's few tens of ms to a segment request's minutes. */
+const SECONDS_BUCKETS = [0.05, 0.1, 0.25, 0.5, 1, 2, 5, 10, 30, 60, 120];
+
 export class WorkerMetrics {
   readonly registry = new Registry();
   readonly #images = new Counter({
@@ -19,14 +22,14 @@ export class WorkerMetrics {
     name: "tessera_worker_annotate_seconds",
     help: "Time to handle one annotate job, a request of one or more images (download, resize, Gemini, write, record), by its result: settled or the error class of an attempt that will be retried",
     labelNames: ["outcome"] as const,
-    buckets: [0.05, 0.1, 0.25, 0.5, 1, 2, 5, 10, 30, 60, 120],
+    buckets: SECONDS_BUCKETS,
     registers: [this.registry],
   });
   readonly #requestSeconds = new Histogram({
     name: "tessera_gemini_request_seconds",
     help: "Latency of generateContent calls, by result (ok, rate_limited, error)",
     labelNames: ["result"] as const,
-    buckets: [0.05, 0.1, 0.25, 0.5, 1, 2, 5, 10, 30, 60, 120],
+    buckets: SECONDS_BUCKETS,
     registers: [this.registry],
   });
   readonly #rateLimited = new Counter({

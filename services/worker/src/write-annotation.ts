@@ -87,12 +87,8 @@ export async function writeAnnotation(
     completedAt: deps.now().toISOString(),
   } satisfies Annotation);
   await putAnnotation(deps, run, item.unit.annotationKey, annotation);
+  // Only the tasks that draw a preview keep the original (prepare-units.ts); the rest draw nothing.
   const original = item.images[0]?.source;
-  // Spatial tasks keep the original in memory for this; others would read it again (they draw nothing).
-  await writePreview(deps, run, item.unit.key, annotation, () =>
-    original
-      ? Promise.resolve(original)
-      : deps.storage(run.source).get(item.images[0]!.ref.key, { ifMatch: item.images[0]!.ref.etag }),
-  );
+  if (original) await writePreview(deps, run, item.unit.key, annotation, () => Promise.resolve(original));
   return annotation;
 }

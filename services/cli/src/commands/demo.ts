@@ -7,7 +7,7 @@ import { FleetRateLimiter, ImageLeases } from "@tessera/queue";
 import { UsageError } from "@tessera/core";
 import { annotationFileSchema } from "@tessera/tasks";
 import { startEmulator } from "@tessera/gemini-emulator";
-import { DEFAULT_MAX_OUTPUT_TOKENS, startRun } from "@tessera/ingest";
+import { defaultMaxOutputTokens, startRun } from "@tessera/ingest";
 import { startWorker } from "@tessera/worker";
 import { startDashboard } from "@tessera/dashboard";
 import { configFrom, dashboardDeps, geminiClientFor, openContext, type CommonFlags } from "../context.ts";
@@ -105,7 +105,9 @@ export function registerDemo(program: Command, common: (cmd: Command) => Command
           out: target,
           task: "caption",
           model: config.env.GEMINI_MODEL,
-          maxOutputTokens: config.env.TESSERA_MAX_OUTPUT_TOKENS ?? DEFAULT_MAX_OUTPUT_TOKENS.caption,
+          maxOutputTokens:
+            config.env.TESSERA_MAX_OUTPUT_TOKENS ??
+            defaultMaxOutputTokens("caption", config.env.GEMINI_MODEL),
           detail: "standard",
           convert: "convert",
           prices: config.prices,
