@@ -5,7 +5,8 @@ import { join } from "node:path";
 import { fileURLToPath } from "node:url";
 
 const PROBE = fileURLToPath(new URL("./rss-probe.ts", import.meta.url));
-export const TESSERA_MAIN = fileURLToPath(new URL("../../../services/cli/src/main.ts", import.meta.url));
+/** The `tessera` command as users run it (pnpm tessera, the container): Node flags included. */
+export const TESSERA_BIN = fileURLToPath(new URL("../../../services/cli/bin/tessera", import.meta.url));
 
 export interface ExitStats {
   peakRssBytes: number;
@@ -29,9 +30,13 @@ export interface BenchProcess {
  * such process, for profiles: `--cpu-prof --cpu-prof-dir=/tmp/prof` or `--max-old-space-size=128`.
  */
 export function startNode(script: string, args: string[], env: NodeJS.ProcessEnv): BenchProcess {
-  const rssDir = mkdtempSync(join(tmpdir(), "tessera-bench-rss-"));
   const nodeArgs = (process.env["BENCH_NODE_ARGS"] ?? "").split(" ").filter((a) => a !== "");
-  const child = spawn(process.execPath, [...nodeArgs, "--import", PROBE, script, ...args], {
+  return startProcess(process.execPath, [...nodeArgs, "--import", PROBE, script, ...args], env);
+}
+
+function startProcess(command: string, args: string[], env: NodeJS.ProcessEnv): BenchProcess {
+  const rssDir = mkdtempSync(join(tmpdir(), "tessera-bench-rss-"));
+  const child = spawn(command, args, {
     env: { ...env, BENCH_RSS_DIR: rssDir },
     stdio: ["ignore", "pipe", "pipe"],
   });
@@ -70,8 +75,17 @@ export function startNode(script: string, args: string[], env: NodeJS.ProcessEnv
   };
 }
 
+/**
+ * Runs the `tessera` launcher (its Node flags are part of what is measured) on this Node, with
+ * the probe and BENCH_NODE_ARGS passed through NODE_OPTIONS.
+ */
 export function startTessera(args: string[], env: NodeJS.ProcessEnv): BenchProcess {
-  return startNode(TESSERA_MAIN, args, env);
+  const nodeOptions = [env["NODE_OPTIONS"] ?? "", process.env["BENCH_NODE_ARGS"] ?? "", `--import=${PROBE}`];
+  return startProcess(TESSERA_BIN, args, {
+    ...env,
+    TESSERA_NODE: process.execPath,
+    NODE_OPTIONS: nodeOptions.filter((o) => o !== "").join(" "),
+  });
 }
 
 /** Runs a command to its end; a non-zero exit is an error carrying the output. */

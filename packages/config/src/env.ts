@@ -61,6 +61,17 @@ export const envSchema = z.object({
     .min(100)
     .default(30_000)
     .describe("Time one URL fetch may take (connect, redirects and body) before it fails as transient"),
+  TESSERA_PROBE_CONCURRENCY: positiveInt
+    .max(1024)
+    .default(64)
+    .describe(
+      "Header reads a scan keeps in flight; S3 answers in 10-50 ms, so 2,000 objects/s needs ~64 at once",
+    ),
+  TESSERA_S3_FAST_RANGE_READS: bool
+    .default(true)
+    .describe(
+      "Header reads sign their own ranged S3 GETs (a quarter of the SDK's CPU); false routes them through the AWS SDK",
+    ),
   TESSERA_MAX_IMAGE_BYTES: positiveInt
     .default(15 * 1024 * 1024)
     .describe("Largest image sent inline: base64 grows it by 4/3 and a request must stay under 20 MB"),

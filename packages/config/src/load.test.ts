@@ -9,7 +9,8 @@ describe("loadConfig", () => {
     expect(env.GEMINI_MODEL).toBe("gemini-2.5-flash");
     expect(env.REDIS_URL).toBe("redis://127.0.0.1:6379");
     expect(env.TESSERA_CONCURRENCY).toBe(4);
-    expect(s3).toEqual({ region: "us-east-1", forcePathStyle: false });
+    expect(s3).toEqual({ region: "us-east-1", forcePathStyle: false, fastRangeReads: true });
+    expect(env.TESSERA_PROBE_CONCURRENCY).toBe(64);
   });
 
   it("names the bad variable and its value", () => {
@@ -50,8 +51,10 @@ describe("loadConfig", () => {
       endpoint: "http://127.0.0.1:7480",
       region: "us-east-1",
       forcePathStyle: true,
+      fastRangeReads: true,
       credentials: { accessKeyId: "a", secretAccessKey: "b" },
     });
+    expect(loadConfig({ TESSERA_S3_FAST_RANGE_READS: "false" }).s3.fastRangeReads).toBe(false);
     expect(loadConfig({ S3_ENDPOINT: "http://x:1", S3_FORCE_PATH_STYLE: "false" }).s3.forcePathStyle).toBe(
       false,
     );

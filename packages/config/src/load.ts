@@ -16,6 +16,7 @@ export interface S3Settings {
   region: string;
   forcePathStyle: boolean;
   credentials?: { accessKeyId: string; secretAccessKey: string; sessionToken?: string };
+  fastRangeReads: boolean;
 }
 
 /** How URL-list sources fetch (see @tessera/storage UrlSourceOptions). */
@@ -63,6 +64,7 @@ export function loadConfig(
   const s3: S3Settings = {
     region: env.AWS_REGION,
     forcePathStyle: env.S3_FORCE_PATH_STYLE ?? env.S3_ENDPOINT !== undefined,
+    fastRangeReads: env.TESSERA_S3_FAST_RANGE_READS,
   };
   if (env.S3_ENDPOINT !== undefined) s3.endpoint = env.S3_ENDPOINT;
   if (env.AWS_ACCESS_KEY_ID !== undefined && env.AWS_SECRET_ACCESS_KEY !== undefined) {

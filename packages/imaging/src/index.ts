@@ -1,12 +1,5 @@
-export * from "./sniff.ts";
-export * from "./tokens.ts";
-export * from "./sharp-settings.ts";
-export * from "./request-tokens.ts";
-export * from "./header-reader.ts";
-export * from "./orientation.ts";
-export * from "./probe.ts";
-export * from "./sizing.ts";
-export * from "./transform.ts";
+export * from "./header.ts";
+export { configureSharp } from "./sharp-settings.ts";
 export * from "./prepare.ts";
 export { decodeHeif, type DecodedImage } from "./heic-decode.ts";
 export { decodeBmp, type RawImage } from "./bmp-decode.ts";

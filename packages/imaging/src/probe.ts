@@ -7,7 +7,7 @@ import { probeBmp, probeGif, probeTiff } from "./probe-legacy.ts";
 import { probePng } from "./probe-png.ts";
 import type { HeaderFacts } from "./probe-types.ts";
 import { probeWebp } from "./probe-webp.ts";
-import { SHARP_INPUT } from "./sharp-settings.ts";
+import { SHARP_INPUT } from "./sharp-input.ts";
 import { describeUnknownBytes, sniffImage, type ImageFormat, type SniffResult } from "./sniff.ts";
 
 export interface ProbeOptions {

@@ -1,4 +1,6 @@
-import sharp, { type SharpOptions } from "sharp";
+import sharp from "sharp";
+
+export { SHARP_INPUT } from "./sharp-input.ts";
 
 /**
  * The one place sharp's process-wide settings are made. Workers run several images at once, so
@@ -13,13 +15,3 @@ export function configureSharp(): void {
   sharp.cache(false);
   configured = true;
 }
-
-/**
- * Options for every sharp input. `failOn: "truncated"` rejects files that end early (a torn upload
- * would otherwise decode as a grey bottom half and be paid for), while tolerating the harmless
- * warnings that many camera JPEGs carry. The pixel cap stops decompression bombs before decoding.
- */
-export const SHARP_INPUT = {
-  failOn: "truncated",
-  limitInputPixels: 100_000_000,
-} as const satisfies SharpOptions;

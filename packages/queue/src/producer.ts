@@ -17,6 +17,15 @@ export interface EnqueueItem<N extends JobName> {
   jobId: string;
 }
 
+/**
+ * Entries kept in each queue's BullMQ event stream (default 10,000). Tessera reads its own run
+ * streams, never BullMQ's, so the stream is only a recent history for debugging: at BullMQ's
+ * default it holds ~185 B per job for runs of up to 10,000 jobs, which is a fifth of a queued
+ * job's Redis footprint. Every Queue writes this into the queue's meta key on start, so all of
+ * Tessera's queues are made here.
+ */
+export const EVENT_STREAM_MAX_LEN = 1_000;
+
 /** Enqueues catalog jobs, validating each payload before it reaches Redis. */
 export type JobOverrides = Partial<Record<JobName, Pick<JobsOptions, "attempts" | "backoff">>>;
 
@@ -30,7 +39,15 @@ export class Producer {
     this.#queues = new Map(
       QUEUE_NAMES.map(
         (name) =>
-          [name, new Queue(name, { connection, prefix: bullPrefix(prefix), ...queueTelemetry() })] as const,
+          [
+            name,
+            new Queue(name, {
+              connection,
+              prefix: bullPrefix(prefix),
+              streams: { events: { maxLen: EVENT_STREAM_MAX_LEN } },
+              ...queueTelemetry(),
+            }),
+          ] as const,
       ),
     );
   }

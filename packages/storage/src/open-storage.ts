@@ -23,7 +23,10 @@ export function openStorage(uri: string | Location, config?: S3Config, urls?: Ur
           `openStorage: ${typeof uri === "string" ? uri : "an s3:// location"} needs an S3Config`,
         );
       }
-      return new S3Storage(location, s3Client(config), endpointLabel(config.endpoint));
+      return new S3Storage(location, s3Client(config), endpointLabel(config.endpoint), {
+        ...(config.fastRangeReads === undefined ? {} : { fastRangeReads: config.fastRangeReads }),
+        ...(config.maxAttempts === undefined ? {} : { maxAttempts: config.maxAttempts }),
+      });
   }
 }
 

@@ -84,4 +84,6 @@ export interface S3Config {
   /** Unset: the SDK's default provider chain (env, profile, instance role). */
   credentials?: { accessKeyId: string; secretAccessKey: string; sessionToken?: string };
   maxAttempts?: number;
+  /** Header probes sign their own ranged GETs rather than using the SDK (default true); see S3RangeReader. */
+  fastRangeReads?: boolean;
 }

@@ -47,12 +47,17 @@ async function rejection(promise: Promise<unknown>): Promise<Error> {
 }
 
 /** Counts the ListObjectsV2 requests the shared client sends while `run` runs. */
-async function countListRequests(run: () => Promise<void>): Promise<number> {
+function countListRequests(run: () => Promise<void>): Promise<number> {
+  return countRequests("ListObjectsV2Command", run);
+}
+
+/** Counts the requests of one command the shared client sends while `run` runs. */
+async function countRequests(command: string, run: () => Promise<void>): Promise<number> {
   let count = 0;
-  const name = `count-lists-${randomBytes(4).toString("hex")}`;
+  const name = `count-${randomBytes(4).toString("hex")}`;
   client.middlewareStack.add(
     (next, context) => (args) => {
-      if (context.commandName === "ListObjectsV2Command") count++;
+      if (context.commandName === command) count++;
       return next(args);
     },
     { step: "initialize", name },
@@ -162,6 +167,48 @@ describe("S3Storage objects", () => {
     expect((await storage().getRange("range.bin", 8, 65_535)).toString()).toBe("89");
     expect((await storage().getRange("range.bin", 10, 20)).length).toBe(0);
     await expect(storage().getRange("missing.bin", 0, 1)).rejects.toThrow(ObjectNotFoundError);
+  });
+
+  it("getRange signs its own GETs (fast path) and reads exactly what the SDK reads, whatever the key", async () => {
+    const keys = ["a b+c.jpg", "ảnh/ß~_-.png", "it's (1)*!.jpg", "q?x=1&y#z%41", "deep//empty/seg", "=;,@$:"];
+    const fast = openStorage(`s3://${bucket.bucket}/fast keys`, bucket.config);
+    const sdk = openStorage(`s3://${bucket.bucket}/fast keys`, { ...bucket.config, fastRangeReads: false });
+    const bytes = randomBytes(70_000);
+    for (const key of keys) await fast.put(key, bytes, { contentType: "application/octet-stream" });
+    await fast.getRange(keys[0]!, 0, 0); // presigns once to learn the bucket's address
+    const sdkReads = await countRequests("GetObjectCommand", async () => {
+      for (const key of keys) await fast.getRange(key, 0, 9);
+    });
+    expect(sdkReads).toBe(0);
+    for (const key of keys) {
+      for (const [start, end] of [
+        [0, 0],
+        [0, 65_535],
+        [69_990, 80_000],
+        [70_000, 70_100],
+      ] as const) {
+        const mine = await fast.getRange(key, start, end);
+        expect(mine).toEqual(bytes.subarray(start, end + 1));
+        expect(mine).toEqual(await sdk.getRange(key, start, end));
+      }
+    }
+    await expect(fast.getRange("gone.jpg", 0, 1)).rejects.toThrow(ObjectNotFoundError);
+    await expect(sdk.getRange("gone.jpg", 0, 1)).rejects.toThrow(ObjectNotFoundError);
+  });
+
+  it("getRange's fast path reports a bad secret and an unknown bucket like the SDK path, without the secret", async () => {
+    const secretAccessKey = `not-the-secret-${randomBytes(4).toString("hex")}`;
+    const wrongSecret = openStorage(`s3://${bucket.bucket}/objects`, {
+      ...bucket.config,
+      credentials: { accessKeyId: bucket.config.credentials?.accessKeyId ?? "", secretAccessKey },
+      maxAttempts: 1,
+    });
+    const denied = await rejection(wrongSecret.getRange("range.bin", 0, 1));
+    expect(denied).toBeInstanceOf(AccessDeniedError);
+    expect(denied.message).toContain("SignatureDoesNotMatch");
+    expect(denied.message).not.toContain(secretAccessKey);
+    const missingBucket = openStorage(`s3://${bucket.bucket}-missing/x`, bucket.config);
+    await expect(missingBucket.getRange("a.jpg", 0, 1)).rejects.toThrow(LocationNotFoundError);
   });
 
   it("get honours maxBytes and reports missing objects", async () => {

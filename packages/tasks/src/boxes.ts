@@ -1,4 +1,4 @@
-import { normalizedBoxToOriginal, type ImageTransform, type PixelBox } from "@tessera/imaging";
+import { normalizedBoxToOriginal, type ImageTransform, type PixelBox } from "@tessera/imaging/header";
 import { isCut, type JsonPath } from "./json-extract.ts";
 import { matchLabel } from "./labels.ts";
 import { isRecord, type JsonAnswer } from "./outcome.ts";

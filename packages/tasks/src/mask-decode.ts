@@ -1,4 +1,3 @@
-import sharp from "sharp";
 import type { GrayImage } from "./mask-raster.ts";
 import type { Problem } from "./warnings.ts";
 
@@ -50,6 +49,8 @@ export async function decodeMask(
     return undefined;
   }
   try {
+    // Loaded on first use: the scan imports this package and must not pay for sharp.
+    const { default: sharp } = await import("sharp");
     const { data, info } = await sharp(bytes, { limitInputPixels: MAX_MASK_PIXELS, failOn: "error" })
       .removeAlpha()
       .toColourspace("b-w")

@@ -1,5 +1,5 @@
 import { TesseraError } from "@tessera/core";
-import { probeImage, type ProbeResult } from "@tessera/imaging";
+import { probeImage, type ProbeResult } from "@tessera/imaging/header";
 import type { ObjectInfo, Storage } from "@tessera/storage";
 
 export type Classified =

@@ -13,6 +13,8 @@ export interface IngestDeps {
   now: () => Date;
   /** Request limits per model (Config.requestLimits); default: the model's published figures. */
   requestLimits?: (model: string) => RequestLimits;
+  /** Header reads in flight while scanning (TESSERA_PROBE_CONCURRENCY); a run's own value wins. */
+  probeConcurrency?: number;
 }
 
 /** The published figures and default settings, for callers that pass no configuration. */

@@ -1,5 +1,10 @@
 import type { ScanFigures, ScanPlan } from "./scan.ts";
-import { estimateRequestTokens, estimateTextTokens, sentSize, type ProbeResult } from "@tessera/imaging";
+import {
+  estimateRequestTokens,
+  estimateTextTokens,
+  sentSize,
+  type ProbeResult,
+} from "@tessera/imaging/header";
 import type { EnqueueItem, ImageRef } from "@tessera/queue";
 import type { ObjectInfo } from "@tessera/storage";
 import { requestTask, requestTexts } from "@tessera/tasks";

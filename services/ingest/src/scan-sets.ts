@@ -1,13 +1,19 @@
 import pLimit from "p-limit";
 import { createHash } from "node:crypto";
 import { errorMessage } from "@tessera/core";
-import { estimateRequestTokens, sentSize } from "@tessera/imaging";
+import { estimateRequestTokens, sentSize } from "@tessera/imaging/header";
 import type { EnqueueItem, ImageRef } from "@tessera/queue";
 import type { Storage } from "@tessera/storage";
 import { requestTexts } from "@tessera/tasks";
 import { classifyObject } from "./classify.ts";
 import { setJobId } from "./job-ids.ts";
-import { emptyFigures, type ScanFigures, type ScanPlan, type ScanSink } from "./scan.ts";
+import {
+  DEFAULT_PROBE_CONCURRENCY,
+  emptyFigures,
+  type ScanFigures,
+  type ScanPlan,
+  type ScanSink,
+} from "./scan.ts";
 import { usesOf, type ImageSet } from "./sets.ts";
 
 const ENQUEUE_BATCH = 500;
@@ -27,7 +33,7 @@ export async function scanSets(
   now: () => Date,
   options: { probeConcurrency?: number } = {},
 ): Promise<ScanFigures & { cancelled: boolean }> {
-  const limit = pLimit(options.probeConcurrency ?? 16);
+  const limit = pLimit(options.probeConcurrency ?? DEFAULT_PROBE_CONCURRENCY);
   const uses = usesOf(sets);
   const figures = emptyFigures();
   let batch: EnqueueItem<"annotate">[] = [];

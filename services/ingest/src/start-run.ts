@@ -82,6 +82,8 @@ async function scanAndMark(
   plan: ScanPlan,
   request: Pick<RunRequest, "probeConcurrency" | "onProgress"> & {
     estimate?: boolean;
+    /** The run was just created: nothing has an outcome yet (a resume passes false). */
+    fresh?: boolean;
     prices?: Readonly<Record<string, ModelPrice>>;
   },
 ): Promise<RunStarted> {
@@ -90,9 +92,9 @@ async function scanAndMark(
   try {
     const unchanged =
       config.baseRunId === undefined ? undefined : unchangedSince(deps.runs, config.baseRunId);
-    const sink = runSink(deps, config.runId, unchanged);
-    const concurrency =
-      request.probeConcurrency === undefined ? {} : { probeConcurrency: request.probeConcurrency };
+    const sink = runSink(deps, config.runId, unchanged, request.fresh === true);
+    const probeConcurrency = request.probeConcurrency ?? deps.probeConcurrency;
+    const concurrency = probeConcurrency === undefined ? {} : { probeConcurrency };
     scanned =
       config.sets === undefined
         ? await scanSource(sink, plan, source, deps.now, {
@@ -267,6 +269,7 @@ export async function startRun(deps: IngestDeps, request: RunRequest): Promise<R
   return scanAndMark(deps, config, source, excluded, scanPlanOf(deps, config, task), {
     ...request,
     estimate: true,
+    fresh: true,
   });
 }
 

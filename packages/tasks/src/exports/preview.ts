@@ -1,5 +1,3 @@
-import { prepareImage } from "@tessera/imaging";
-import sharp from "sharp";
 import type { CocoRle } from "../rle.ts";
 import type { LocatedObject } from "./record.ts";
 
@@ -43,6 +41,11 @@ export async function renderPreview(
   objects: readonly LocatedObject[],
   options: PreviewOptions = {},
 ): Promise<Buffer> {
+  // Loaded here, not at the top: the scan imports this package and must not pay for sharp.
+  const [{ prepareImage }, { default: sharp }] = await Promise.all([
+    import("@tessera/imaging"),
+    import("sharp"),
+  ]);
   const prepared = await prepareImage(image, {
     detail: "standard",
     maxSide: options.maxSide ?? 1024,

@@ -9,7 +9,7 @@ import {
   scanSets,
   scanSource,
 } from "@tessera/ingest";
-import { estimateTextTokens } from "@tessera/imaging";
+import { estimateTextTokens } from "@tessera/imaging/header";
 import { isUnder, storageCache } from "@tessera/storage";
 import { bindTask, requestTexts } from "@tessera/tasks";
 import { addTaskFlags, taskOptionsFromFlags, type TaskFlags } from "../task-flags.ts";
@@ -122,10 +122,12 @@ export function registerEstimate(program: Command, _common: (cmd: Command) => Co
     if ((bound.multiImage === "set") !== (sets !== undefined)) {
       throw new UsageError("--sets goes with --task compare, and compare needs --sets <file>");
     }
+    const probeConcurrency = config.env.TESSERA_PROBE_CONCURRENCY;
     const scan =
       sets !== undefined
-        ? await scanSets(dryRunSink, plan, sets, source, () => new Date())
+        ? await scanSets(dryRunSink, plan, sets, source, () => new Date(), { probeConcurrency })
         : await scanSource(dryRunSink, plan, source, () => new Date(), {
+            probeConcurrency,
             ...(excluded ? { excludedPrefix: excluded } : {}),
             onProgress: (p) => {
               if (tty)

@@ -67,6 +67,7 @@ export function registerRun(program: Command, common: (cmd: Command) => Command)
         log: ctx.log,
         now: () => new Date(),
         requestLimits: config.requestLimits,
+        probeConcurrency: config.env.TESSERA_PROBE_CONCURRENCY,
       };
       const questions = questionsFrom(flags);
       const sets = setsFrom(flags, config.requestLimits(config.env.GEMINI_MODEL).maxImagesPerRequest);

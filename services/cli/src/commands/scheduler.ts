@@ -38,6 +38,7 @@ export function registerScheduler(program: Command, common: (cmd: Command) => Co
               log: ctx.log.child({ jobId: job.id }),
               now: () => new Date(),
               requestLimits: config.requestLimits,
+              probeConcurrency: config.env.TESSERA_PROBE_CONCURRENCY,
               schedules,
               prices: config.prices,
             },
