@@ -1,5 +1,5 @@
 import { mkdir, mkdtemp, rm, writeFile } from "node:fs/promises";
-import { tmpdir } from "node:os";
+import { availableParallelism, tmpdir } from "node:os";
 import { join } from "node:path";
 import { performance } from "node:perf_hooks";
 import { pathToFileURL } from "node:url";
@@ -7,6 +7,7 @@ import type { Redis } from "ioredis";
 import { makePhoto, uploadAll } from "../harness/images.ts";
 import { runTessera } from "../harness/processes.ts";
 import type { Metric } from "../harness/report.ts";
+import { redisCpuSeconds, s3ServerCpuSeconds } from "../harness/server-cpu.ts";
 import { openBench, type BenchEnv } from "../harness/setup.ts";
 import { defineScenario } from "../scenario.ts";
 
@@ -53,6 +54,9 @@ interface Measured {
   scanPerSecond: number;
   peakRssMiB: number;
   cpuMsPerObject: number;
+  /** The loopback S3 server's CPU (gateway, OSD, monitor) per object; NaN for file:// or another server. */
+  s3ServerCpuMsPerObject: number;
+  redisCpuMsPerObject: number;
   redisBytesPerJob: number;
   redisKeys: number;
   /** The largest kinds of key, e.g. "annotate:<job>: 20000 keys, 890 B/job". */
@@ -61,10 +65,14 @@ interface Measured {
 
 async function measure(bench: BenchEnv, source: string, out: string, objects: number): Promise<Measured> {
   await bench.resetRedis();
+  const s3Cpu0 = source.startsWith("s3://") ? s3ServerCpuSeconds() : undefined;
+  const redisCpu0 = await redisCpuSeconds(bench.redis);
   const t0 = performance.now();
   // No --wait and no workers: the command lists, probes each header, enqueues, and exits.
   const run = await runTessera(["run", source, "--out", out, "--json"], bench.env);
   const seconds = (performance.now() - t0) / 1000;
+  const s3Cpu1 = s3Cpu0 === undefined ? undefined : s3ServerCpuSeconds();
+  const redisCpu1 = await redisCpuSeconds(bench.redis);
   const started = JSON.parse(run.stdout().trim().split("\n").at(-1)!) as { runId: string; images: number };
   if (started.images !== objects) throw new Error(`queued ${started.images} of ${objects}: ${run.output()}`);
   const runHash = await bench.redis.hgetall(`${bench.prefix}:run:${started.runId}`);
@@ -82,6 +90,9 @@ async function measure(bench: BenchEnv, source: string, out: string, objects: nu
     scanPerSecond: objects / scanSeconds,
     peakRssMiB: (run.exitStats()?.peakRssBytes ?? Number.NaN) / 2 ** 20,
     cpuMsPerObject: ((run.exitStats()?.cpuSeconds ?? Number.NaN) * 1000) / objects,
+    s3ServerCpuMsPerObject:
+      s3Cpu0 === undefined || s3Cpu1 === undefined ? Number.NaN : ((s3Cpu1 - s3Cpu0) * 1000) / objects,
+    redisCpuMsPerObject: ((redisCpu1 - redisCpu0) * 1000) / objects,
     redisBytesPerJob: bytes / objects,
     redisKeys: keys,
     redisBreakdown,
@@ -143,6 +154,7 @@ export const ingestScenario = defineScenario({
         });
       }
       const breakdowns = new Map<string, string[]>();
+      const ceilings: string[] = [];
       for (const v of variants) {
         const results: Measured[] = [];
         for (let r = 0; r < runs; r++) {
@@ -174,17 +186,45 @@ export const ingestScenario = defineScenario({
             unit: "ms/object",
             samples: results.map((m) => m.cpuMsPerObject),
           },
+          ...(v.name === "s3"
+            ? [
+                {
+                  name: `${v.name}: CPU of the S3 server (RGW)`,
+                  unit: "ms/object",
+                  samples: results.map((m) => m.s3ServerCpuMsPerObject),
+                },
+              ]
+            : []),
+          {
+            name: `${v.name}: CPU of the Redis server`,
+            unit: "ms/object",
+            samples: results.map((m) => m.redisCpuMsPerObject),
+          },
           {
             name: `${v.name}: Redis per queued job`,
             unit: "bytes",
             samples: results.map((m) => m.redisBytesPerJob),
           },
         );
+        const last = results.at(-1)!;
+        const perObject =
+          last.cpuMsPerObject +
+          (Number.isNaN(last.s3ServerCpuMsPerObject) ? 0 : last.s3ServerCpuMsPerObject) +
+          last.redisCpuMsPerObject;
+        ceilings.push(
+          `${v.name}: ${perObject.toFixed(2)} ms of CPU per object in all (run command ${last.cpuMsPerObject.toFixed(2)}` +
+            (Number.isNaN(last.s3ServerCpuMsPerObject)
+              ? ""
+              : `, S3 server ${last.s3ServerCpuMsPerObject.toFixed(2)}`) +
+            `, Redis ${last.redisCpuMsPerObject.toFixed(2)}): at most ${Math.round((availableParallelism() * 1000) / perObject)} objects/s on this machine's ${availableParallelism()} cores; ` +
+            `the run command alone would allow ${Math.round(1000 / last.cpuMsPerObject)} objects/s per core`,
+        );
       }
       await bench.resetRedis();
-      const notes = [...breakdowns.entries()].map(
-        ([name, lines]) => `${name} Redis by key: ${lines.join("; ")}`,
-      );
+      const notes = [
+        ...ceilings,
+        ...[...breakdowns.entries()].map(([name, lines]) => `${name} Redis by key: ${lines.join("; ")}`),
+      ];
       const targets = variants.flatMap((v) => [
         {
           metric: `${v.name}: objects/s (command wall clock)`,
@@ -212,6 +252,8 @@ export const ingestScenario = defineScenario({
           scanOnly: "createdAt to scannedAt of the run hash (no process start-up)",
           redis:
             "MEMORY USAGE summed over every key of the run's namespace after the scan, over the objects queued",
+          serverCpu:
+            "CPU time of the loopback RGW's daemons (/proc) and of redis-server (INFO cpu) across the command, over the objects",
         },
       };
     } finally {
