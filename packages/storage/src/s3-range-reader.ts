@@ -68,6 +68,9 @@ export class S3RangeReader {
     const scope = url.searchParams.get("X-Amz-Credential")?.split("/");
     if (url.searchParams.get("X-Amz-Algorithm") !== "AWS4-HMAC-SHA256" || scope?.length !== 5)
       return undefined;
+    // Anything else in the query (S3 Express's session token, say) is a scheme this signer lacks.
+    if ([...url.searchParams.keys()].some((name) => !PRESIGN_PARAMS.has(name.toLowerCase())))
+      return undefined;
     if (!url.pathname.endsWith("/x")) return undefined;
     const base = new URL(url.origin);
     base.pathname = url.pathname.slice(0, -1);
@@ -183,6 +186,20 @@ export function s3ErrorOf(status: number, body: string): Error {
 function networkError(message: string, code = "ECONNRESET"): Error {
   return Object.assign(new Error(message), { code });
 }
+
+/** The query of a plain SigV4 presigned GetObject URL, lower-cased. */
+const PRESIGN_PARAMS = new Set([
+  "x-amz-algorithm",
+  "x-amz-content-sha256",
+  "x-amz-credential",
+  "x-amz-date",
+  "x-amz-expires",
+  "x-amz-signature",
+  "x-amz-signedheaders",
+  "x-amz-security-token",
+  "x-amz-checksum-mode",
+  "x-id",
+]);
 
 const RETRY_CODES = new Set([
   "SlowDown",
