@@ -9,6 +9,7 @@ import { overheadScenario } from "./scenarios/overhead.ts";
 import { rateLimitScenario } from "./scenarios/rate-limit.ts";
 import { tokensScenario } from "./scenarios/tokens.ts";
 import { workerMemoryScenario } from "./scenarios/worker-memory.ts";
+import { workerStressScenario } from "./scenarios/worker-stress.ts";
 
 const SCENARIOS: Scenario[] = [
   overheadScenario,
@@ -16,6 +17,7 @@ const SCENARIOS: Scenario[] = [
   tokensScenario,
   ingestScenario,
   workerMemoryScenario,
+  workerStressScenario,
 ];
 
 function usage(): string {

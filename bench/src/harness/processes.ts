@@ -1,16 +1,24 @@
 import { spawn, type ChildProcess } from "node:child_process";
-import { mkdtempSync, readFileSync, rmSync } from "node:fs";
+import { existsSync, mkdtempSync, readFileSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { fileURLToPath } from "node:url";
 
 const PROBE = fileURLToPath(new URL("./rss-probe.ts", import.meta.url));
+const LOOP_PROBE = fileURLToPath(new URL("./loop-probe.ts", import.meta.url));
 /** The `tessera` command as users run it (pnpm tessera, the container): Node flags included. */
 export const TESSERA_BIN = fileURLToPath(new URL("../../../services/cli/bin/tessera", import.meta.url));
 
 export interface ExitStats {
   peakRssBytes: number;
   cpuSeconds: number;
+  /** Only from a process started with loopDelay. */
+  eventLoopDelay?: { maxMs: number; p99Ms: number };
+}
+
+export interface ProbeOptions {
+  /** Preload the event-loop delay probe too; off by default, so other scenarios keep its timer out. */
+  loopDelay?: boolean;
 }
 
 export interface BenchProcess {
@@ -56,6 +64,9 @@ function startProcess(command: string, args: string[], env: NodeJS.ProcessEnv): 
     if (stats !== undefined) return stats;
     try {
       stats = JSON.parse(readFileSync(join(rssDir, `${child.pid}.json`), "utf8")) as ExitStats;
+      const loop = join(rssDir, `${child.pid}.loop.json`);
+      if (existsSync(loop))
+        stats.eventLoopDelay = JSON.parse(readFileSync(loop, "utf8")) as ExitStats["eventLoopDelay"];
       rmSync(rssDir, { recursive: true, force: true });
     } catch {
       return undefined;
@@ -77,10 +88,19 @@ function startProcess(command: string, args: string[], env: NodeJS.ProcessEnv): 
 
 /**
  * Runs the `tessera` launcher (its Node flags are part of what is measured) on this Node, with
- * the probe and BENCH_NODE_ARGS passed through NODE_OPTIONS.
+ * the probes and BENCH_NODE_ARGS passed through NODE_OPTIONS.
  */
-export function startTessera(args: string[], env: NodeJS.ProcessEnv): BenchProcess {
-  const nodeOptions = [env["NODE_OPTIONS"] ?? "", process.env["BENCH_NODE_ARGS"] ?? "", `--import=${PROBE}`];
+export function startTessera(
+  args: string[],
+  env: NodeJS.ProcessEnv,
+  probes: ProbeOptions = {},
+): BenchProcess {
+  const nodeOptions = [
+    env["NODE_OPTIONS"] ?? "",
+    process.env["BENCH_NODE_ARGS"] ?? "",
+    `--import=${PROBE}`,
+    probes.loopDelay === true ? `--import=${LOOP_PROBE}` : "",
+  ];
   return startProcess(TESSERA_BIN, args, {
     ...env,
     TESSERA_NODE: process.execPath,
@@ -126,9 +146,10 @@ export async function startWorkers(
   count: number,
   concurrency: number,
   env: NodeJS.ProcessEnv,
+  probes: ProbeOptions = {},
 ): Promise<BenchProcess[]> {
   const workers = Array.from({ length: count }, () =>
-    startTessera(["worker", "--concurrency", String(concurrency)], { ...env, LOG_LEVEL: "info" }),
+    startTessera(["worker", "--concurrency", String(concurrency)], { ...env, LOG_LEVEL: "info" }, probes),
   );
   await Promise.all(workers.map((w) => waitForOutput(w, "worker started")));
   return workers;

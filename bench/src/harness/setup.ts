@@ -6,16 +6,20 @@ import { runTessera, type BenchProcess } from "./processes.ts";
 export const MODEL = "gemini-2.5-flash";
 export const API_KEY = "tessera-bench";
 
-export interface BenchEnv {
+/** Redis and the emulator, without a bucket: for scenarios whose sources are file:// folders. */
+export interface LocalBenchEnv {
   prefix: string;
   redis: Redis;
-  bucket: TestBucket;
   emulator: Emulator;
   /** The environment of every `tessera` process the scenario starts. */
   env: NodeJS.ProcessEnv;
-  /** Empties the Redis namespace between measured runs (the bucket stays). */
+  /** Empties the Redis namespace between measured runs (files and a bucket stay). */
   resetRedis(): Promise<void>;
   close(): Promise<void>;
+}
+
+export interface BenchEnv extends LocalBenchEnv {
+  bucket: TestBucket;
 }
 
 /**
@@ -28,9 +32,27 @@ export async function openBench(
   emulatorOptions: EmulatorOptions,
   extraEnv: Record<string, string> = {},
 ): Promise<BenchEnv> {
+  // Before the environment is copied: without S3_ENDPOINT this starts RGW and exports its address.
+  const bucket = await useTestBucket();
+  const local = await openLocalBench(label, emulatorOptions, extraEnv);
+  return {
+    ...local,
+    bucket,
+    close: async () => {
+      await local.close();
+      await bucket.cleanup();
+    },
+  };
+}
+
+/** As openBench without the S3 bucket, so a file:// scenario runs with no S3 server. */
+export async function openLocalBench(
+  label: string,
+  emulatorOptions: EmulatorOptions,
+  extraEnv: Record<string, string> = {},
+): Promise<LocalBenchEnv> {
   const namespace = await useTestPrefix(`bench-${label}`);
   const { prefix, redis } = namespace;
-  const bucket = await useTestBucket();
   const emulator = await startEmulator({ port: 0, ...emulatorOptions });
   const env: NodeJS.ProcessEnv = {
     ...process.env,
@@ -45,7 +67,6 @@ export async function openBench(
   return {
     prefix,
     redis,
-    bucket,
     emulator,
     env,
     resetRedis: async () => {
@@ -54,7 +75,6 @@ export async function openBench(
     close: async () => {
       await emulator.close();
       await namespace.cleanup();
-      await bucket.cleanup();
     },
   };
 }
