@@ -55,30 +55,35 @@ function startProcess(command: string, args: string[], env: NodeJS.ProcessEnv): 
     all += d.toString();
   });
   child.stderr?.on("data", (d: Buffer) => (all += d.toString()));
-  const exited = new Promise<number | null>((resolve, reject) => {
-    child.once("error", reject);
-    child.once("close", (code) => resolve(code));
-  });
   let stats: ExitStats | undefined;
-  const readStats = () => {
-    if (stats !== undefined) return stats;
+  /** The probes' files, read once the process is gone; the folder goes with them. */
+  const collectStats = () => {
     try {
       stats = JSON.parse(readFileSync(join(rssDir, `${child.pid}.json`), "utf8")) as ExitStats;
       const loop = join(rssDir, `${child.pid}.loop.json`);
       if (existsSync(loop))
         stats.eventLoopDelay = JSON.parse(readFileSync(loop, "utf8")) as ExitStats["eventLoopDelay"];
-      rmSync(rssDir, { recursive: true, force: true });
     } catch {
-      return undefined;
+      stats = undefined; // killed before its exit handler ran: no figures
     }
-    return stats;
+    rmSync(rssDir, { recursive: true, force: true });
   };
+  const exited = new Promise<number | null>((resolve, reject) => {
+    child.once("error", (error) => {
+      rmSync(rssDir, { recursive: true, force: true });
+      reject(error);
+    });
+    child.once("close", (code) => {
+      collectStats();
+      resolve(code);
+    });
+  });
   return {
     child,
     output: () => all,
     stdout: () => out,
     exited,
-    exitStats: readStats,
+    exitStats: () => stats,
     async stop(signal = "SIGTERM") {
       if (child.exitCode === null && child.signalCode === null) child.kill(signal);
       return exited;
