@@ -29,6 +29,9 @@ import type {
 } from "./types.ts";
 
 const S3_KEYS = { allowEmptySegments: true };
+const MAX_PAGE = 1000;
+/** Above lib-storage's 5 MiB minimum; RGW and AWS both accept it. */
+const PART_SIZE = 8 * 1024 * 1024;
 
 export interface S3StorageOptions {
   /**
@@ -39,9 +42,6 @@ export interface S3StorageOptions {
   /** Attempts per ranged read on the fast path (the SDK's own maxAttempts covers the rest). */
   maxAttempts?: number;
 }
-const MAX_PAGE = 1000;
-/** Above lib-storage's 5 MiB minimum; RGW and AWS both accept it. */
-const PART_SIZE = 8 * 1024 * 1024;
 
 export class S3Storage implements Storage {
   readonly location: S3Location;

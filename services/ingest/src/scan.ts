@@ -76,7 +76,7 @@ export interface ScanPlan {
 }
 
 const ENQUEUE_BATCH = 500;
-/** Header reads in flight: enough to hide S3's 10-50 ms per read at 2,000 objects/s. */
+/** Header reads in flight for callers without configuration; the CLI passes TESSERA_PROBE_CONCURRENCY (same default). */
 export const DEFAULT_PROBE_CONCURRENCY = 64;
 /** How often (in objects) a long listing checks whether the run was cancelled. */
 const CANCEL_CHECK_EVERY = 1_000;
