@@ -99,6 +99,28 @@ async function measure(bench: BenchEnv, source: string, out: string, objects: nu
   };
 }
 
+/**
+ * What the processes sharing this machine spend per object, and the rate that caps: every core
+ * busy with the run command, the S3 server and Redis; and the run command alone on one core.
+ */
+function ceilingNote(variant: string, m: Measured): string {
+  const parts: [string, number][] = [
+    ["run command", m.cpuMsPerObject],
+    ...(Number.isNaN(m.s3ServerCpuMsPerObject)
+      ? []
+      : [["S3 server", m.s3ServerCpuMsPerObject] as [string, number]]),
+    ["Redis", m.redisCpuMsPerObject],
+  ];
+  const perObject = parts.reduce((sum, [, ms]) => sum + ms, 0);
+  const cores = availableParallelism();
+  const shares = parts.map(([name, ms]) => `${name} ${ms.toFixed(2)}`).join(", ");
+  return (
+    `${variant}: ${perObject.toFixed(2)} ms of CPU per object in all (${shares}): at most ` +
+    `${Math.round((cores * 1000) / perObject)} objects/s on this machine's ${cores} cores; ` +
+    `the run command alone would allow ${Math.round(1000 / m.cpuMsPerObject)} objects/s per core`
+  );
+}
+
 export const ingestScenario = defineScenario({
   name: "ingest",
   summary:
@@ -206,19 +228,7 @@ export const ingestScenario = defineScenario({
             samples: results.map((m) => m.redisBytesPerJob),
           },
         );
-        const last = results.at(-1)!;
-        const perObject =
-          last.cpuMsPerObject +
-          (Number.isNaN(last.s3ServerCpuMsPerObject) ? 0 : last.s3ServerCpuMsPerObject) +
-          last.redisCpuMsPerObject;
-        ceilings.push(
-          `${v.name}: ${perObject.toFixed(2)} ms of CPU per object in all (run command ${last.cpuMsPerObject.toFixed(2)}` +
-            (Number.isNaN(last.s3ServerCpuMsPerObject)
-              ? ""
-              : `, S3 server ${last.s3ServerCpuMsPerObject.toFixed(2)}`) +
-            `, Redis ${last.redisCpuMsPerObject.toFixed(2)}): at most ${Math.round((availableParallelism() * 1000) / perObject)} objects/s on this machine's ${availableParallelism()} cores; ` +
-            `the run command alone would allow ${Math.round(1000 / last.cpuMsPerObject)} objects/s per core`,
-        );
+        ceilings.push(ceilingNote(v.name, results.at(-1)!));
       }
       await bench.resetRedis();
       const notes = [

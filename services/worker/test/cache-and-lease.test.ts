@@ -7,7 +7,7 @@ import { createGeminiClient } from "@tessera/gemini";
 import { startEmulator, type Emulator } from "@tessera/gemini-emulator";
 import type { Producer, RunStore } from "@tessera/queue";
 import { type RunState } from "@tessera/queue";
-import { COLORS, makeScene, useTestBucket, useTestPrefix, type TestBucket } from "@tessera/testing";
+import { COLORS, makeScene, type TestBucket } from "@tessera/testing";
 import {
   annotateLeased,
   cacheFiles,
@@ -17,9 +17,9 @@ import {
   startWorker,
   type WorkerDeps,
 } from "../src/index.ts";
-import { putScenes, runJobsToEnd, testQueues, testRunConfig, testWorkerDeps } from "./support.ts";
+import { openWorkerTestEnv, runJobsToEnd, testRunConfig, type WorkerTestEnv } from "./support.ts";
 
-let redisEnv: Awaited<ReturnType<typeof useTestPrefix>>;
+let redisEnv: WorkerTestEnv["redisEnv"];
 let bucket: TestBucket;
 let emulator: Emulator;
 let slowEmulator: Emulator;
@@ -28,30 +28,18 @@ let producer: Producer;
 let deps: WorkerDeps;
 let counter = 0;
 
+let env: WorkerTestEnv | undefined;
+
 beforeAll(async () => {
-  redisEnv = await useTestPrefix("cache-lease");
-  bucket = await useTestBucket();
-  emulator = await startEmulator({ port: 0 });
+  env = await openWorkerTestEnv("cache-lease");
+  ({ redisEnv, bucket, emulator, runs, producer, deps } = env);
   // Slow enough that two concurrent attempts overlap for certain.
   slowEmulator = await startEmulator({ port: 0, latencyMs: 600 });
-  ({ runs, producer } = testQueues(redisEnv.redis, redisEnv.prefix));
-  deps = testWorkerDeps({
-    runs,
-    producer,
-    redis: redisEnv.redis,
-    prefix: redisEnv.prefix,
-    s3: bucket.config,
-    geminiUrl: emulator.url,
-  });
-  await putScenes(bucket.storage("src/"), [COLORS.yellow, COLORS.blue, COLORS.green]);
 });
 
 afterAll(async () => {
-  await producer?.close();
-  await emulator?.close();
   await slowEmulator?.close();
-  await redisEnv?.cleanup();
-  await bucket?.cleanup();
+  await env?.close();
 });
 
 const src = () => `s3://${bucket.bucket}/src/`;

@@ -3,49 +3,35 @@
 // unreadable units are sent again, and the run pays for (and counts) every answer, wasted or not.
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import type { Annotation, ManifestLine, RunConfig } from "@tessera/core";
-import { startEmulator, type Emulator, type EmulatorRequestEvent } from "@tessera/gemini-emulator";
-import type { Producer, RunStore } from "@tessera/queue";
+import type { Emulator, EmulatorRequestEvent } from "@tessera/gemini-emulator";
+import type { RunStore } from "@tessera/queue";
 import { type RunState } from "@tessera/queue";
 import { STRICT_JSON_INSTRUCTION } from "@tessera/tasks";
-import { COLORS, useTestBucket, useTestPrefix, type TestBucket } from "@tessera/testing";
+import type { TestBucket } from "@tessera/testing";
 import type { WorkerDeps } from "../src/index.ts";
-import { putScenes, runJobsToEnd, testQueues, testRunConfig, testWorkerDeps } from "./support.ts";
+import { openWorkerTestEnv, runJobsToEnd, testRunConfig, type WorkerTestEnv } from "./support.ts";
 
-let redisEnv: Awaited<ReturnType<typeof useTestPrefix>>;
+let redisEnv: WorkerTestEnv["redisEnv"];
 let bucket: TestBucket;
 let emulator: Emulator;
 let runs: RunStore;
-let producer: Producer;
 let deps: WorkerDeps;
 let counter = 0;
 const requests: EmulatorRequestEvent[] = [];
 
+let env: WorkerTestEnv | undefined;
+
 beforeAll(async () => {
-  redisEnv = await useTestPrefix("strict-retry");
-  bucket = await useTestBucket();
-  emulator = await startEmulator({
-    port: 0,
-    onRequest: (event) => {
+  env = await openWorkerTestEnv("strict-retry", {
+    onRequest: (event: EmulatorRequestEvent) => {
       if (event.route === "generateContent") requests.push(event);
     },
   });
-  ({ runs, producer } = testQueues(redisEnv.redis, redisEnv.prefix));
-  deps = testWorkerDeps({
-    runs,
-    producer,
-    redis: redisEnv.redis,
-    prefix: redisEnv.prefix,
-    s3: bucket.config,
-    geminiUrl: emulator.url,
-  });
-  await putScenes(bucket.storage("src/"), [COLORS.yellow, COLORS.blue, COLORS.green]);
+  ({ redisEnv, bucket, emulator, runs, deps } = env);
 });
 
 afterAll(async () => {
-  await producer?.close();
-  await emulator?.close();
-  await redisEnv?.cleanup();
-  await bucket?.cleanup();
+  await env?.close();
 });
 
 interface Finished {

@@ -13,7 +13,8 @@ import {
   type RunState,
 } from "@tessera/queue";
 import { storageCache, type S3Config, type Storage } from "@tessera/storage";
-import { makeScene, type Rgb } from "@tessera/testing";
+import { startEmulator, type Emulator, type EmulatorOptions } from "@tessera/gemini-emulator";
+import { COLORS, makeScene, useTestBucket, useTestPrefix, type Rgb, type TestBucket } from "@tessera/testing";
 import { runFiles, startWorker, type WorkerDeps } from "../src/index.ts";
 
 /** A caption run with the CLI's defaults; `extra` overrides any field. */
@@ -127,4 +128,53 @@ export async function putScenes(storage: Storage, backgrounds: readonly Rgb[]): 
       contentType: "image/png",
     });
   }
+}
+
+export interface WorkerTestEnv {
+  redisEnv: Awaited<ReturnType<typeof useTestPrefix>>;
+  bucket: TestBucket;
+  emulator: Emulator;
+  runs: RunStore;
+  producer: Producer;
+  deps: WorkerDeps;
+  /** Closes the emulator and the producer, then removes the Redis namespace and the bucket. */
+  close(): Promise<void>;
+}
+
+/**
+ * The usual set-up of a worker integration test: its own Redis namespace, a bucket holding
+ * yellow, blue and green scenes under `src/`, an emulator (with `emulatorOptions`) and worker
+ * dependencies on all three.
+ */
+export async function openWorkerTestEnv(
+  label: string,
+  emulatorOptions: EmulatorOptions = {},
+): Promise<WorkerTestEnv> {
+  const redisEnv = await useTestPrefix(label);
+  const bucket = await useTestBucket();
+  const emulator = await startEmulator({ port: 0, ...emulatorOptions });
+  const { runs, producer } = testQueues(redisEnv.redis, redisEnv.prefix);
+  const deps = testWorkerDeps({
+    runs,
+    producer,
+    redis: redisEnv.redis,
+    prefix: redisEnv.prefix,
+    s3: bucket.config,
+    geminiUrl: emulator.url,
+  });
+  await putScenes(bucket.storage("src/"), [COLORS.yellow, COLORS.blue, COLORS.green]);
+  return {
+    redisEnv,
+    bucket,
+    emulator,
+    runs,
+    producer,
+    deps,
+    async close() {
+      await producer.close();
+      await emulator.close();
+      await redisEnv.cleanup();
+      await bucket.cleanup();
+    },
+  };
 }
